@@ -1,0 +1,36 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { ApiError, type ErrorBody } from '../../shared/errors';
+import { isTransientDbError } from '../../shared/db/errors';
+import type { AppEnv } from '../types';
+
+/** Seconds a client should wait before retrying a batch the database could not take. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
+  const body: ErrorBody = { code: error.code, message: error.message, requestId: c.get('requestId') };
+  if (error.options.issues) body.issues = error.options.issues;
+  const headers: Record<string, string> = {};
+  if (error.options.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.options.retryAfterSeconds);
+  return c.json(body, error.status, headers);
+}
+
+/** Maps every error to the `{ code, message, requestId }` envelope; internals never leave. */
+export const onError: ErrorHandler<AppEnv> = (error, c) => {
+  if (error instanceof ApiError) return errorResponse(c, error);
+  if (error instanceof HTTPException && error.status < 500) {
+    return errorResponse(c, new ApiError('BAD_REQUEST', error.message || 'bad request'));
+  }
+  if (isTransientDbError(error)) {
+    console.error(JSON.stringify({ level: 'ERROR', requestId: c.get('requestId'), event: 'database_unavailable', error: error.message }));
+    return errorResponse(
+      c,
+      new ApiError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later', { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS }),
+    );
+  }
+  console.error(JSON.stringify({ level: 'ERROR', requestId: c.get('requestId'), event: 'unhandled_error', error: String(error), stack: error.stack }));
+  return errorResponse(c, new ApiError('INTERNAL', 'internal error'));
+};
+
+export const onNotFound: NotFoundHandler<AppEnv> = (c) =>
+  errorResponse(c, new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));

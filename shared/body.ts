@@ -1,0 +1,71 @@
+import { ApiError } from './errors';
+
+export interface ReadBodyOptions {
+  /** Largest body accepted, in bytes after decoding. */
+  maxBytes: number;
+}
+
+/**
+ * Reads a request body as text, decoding `Content-Encoding: gzip`, and refuses it with 413 as soon
+ * as it grows past `maxBytes` (compressed or decompressed), so a gzip bomb costs at most that much.
+ */
+export async function readTextBody(request: Request, { maxBytes }: ReadBodyOptions): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${encoding}" is not supported; use gzip or none`);
+  }
+  if (!request.body) return '';
+  let stream: ReadableStream<Uint8Array> = request.body;
+  if (encoding !== 'identity') {
+    stream = capped(stream, maxBytes).pipeThrough(new DecompressionStream('gzip'));
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel();
+        throw tooLarge(maxBytes);
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError('BAD_REQUEST', `body could not be read as ${encoding}: ${(error as Error).message}`);
+  }
+  const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks, total);
+  return new TextDecoder().decode(bytes);
+}
+
+function capped(stream: ReadableStream<Uint8Array>, maxBytes: number): ReadableStream<Uint8Array> {
+  let total = 0;
+  return stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        total += chunk.byteLength;
+        if (total > maxBytes) controller.error(tooLarge(maxBytes));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError('PAYLOAD_TOO_LARGE', `body exceeds the limit of ${maxBytes} bytes (after gzip decoding)`);
+}

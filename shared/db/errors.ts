@@ -1,0 +1,36 @@
+/**
+ * Whether a database error is the database's fault (unreachable, overloaded, shutting down,
+ * read-only) rather than the batch's: the same batch may succeed later, so the client should keep
+ * it and retry (and the service may queue it elsewhere).
+ */
+const TRANSIENT_SQLSTATE_CLASSES = ['08', '53', '57P']; // connection, insufficient resources, operator intervention
+const TRANSIENT_SQLSTATES = new Set([
+  '25006', // read_only_sql_transaction (failover, standby)
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
+  '57014', // query_canceled (statement timeout)
+]);
+const TRANSIENT_CLIENT_CODES = new Set([
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+]);
+const TRANSIENT_MESSAGES = /connection|network|socket|stream was cancelled|timed? ?out|refused|reset/i;
+
+export function isTransientDbError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (TRANSIENT_CLIENT_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;
+    if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE_CLASSES.some((c) => code.startsWith(c));
+  }
+  // Socket failures inside workerd surface as plain errors without a code.
+  return (error as { severity?: unknown }).severity === undefined && TRANSIENT_MESSAGES.test(error.message);
+}

@@ -1,0 +1,118 @@
+/**
+ * Turns a parsed request envelope into rows ready to store, and the report of what was refused.
+ * Records are validated one by one: a bad record is reported by its index and never costs the
+ * valid ones. Every stored row gets its id and timestamp here, so a batch that is re-sent
+ * (by a client or a queue) maps onto the same primary keys and is stored once.
+ */
+import type { z } from 'zod';
+import type { LogRow, MetricRow } from './db/ingest';
+import { sanitize } from './sanitize';
+import {
+  MetricSchema,
+  SystemLogSchema,
+  toRecordIssues,
+  type RecordIssue,
+  type RecordKind,
+  type RejectedRecord,
+} from './wire';
+
+export interface ValidationPolicy {
+  /** The key's service: records naming another one are refused as spoofed. '*' allows all. */
+  service: string;
+  nowMs: number;
+  maxFutureSkewMs: number;
+  maxAgeMs: number;
+  /** Walk records for NUL characters and lone surrogates (see sanitize.ts). */
+  sanitize: boolean;
+}
+
+export interface ValidatedBatch {
+  logs: LogRow[];
+  metrics: MetricRow[];
+  rejected: RejectedRecord[];
+  sanitized: number;
+}
+
+export function validateBatch(
+  envelope: { logs?: unknown[]; metrics?: unknown[] },
+  policy: ValidationPolicy,
+): ValidatedBatch {
+  const rejected: RejectedRecord[] = [];
+  let sanitized = 0;
+  const nowIso = new Date(policy.nowMs).toISOString();
+
+  function validate<S extends typeof SystemLogSchema | typeof MetricSchema>(kind: RecordKind, schema: S, items: unknown[] = []) {
+    const out: (z.output<S> & { id: string; timestamp: string })[] = [];
+    items.forEach((item, index) => {
+      const parsed = schema.safeParse(item);
+      if (!parsed.success) {
+        rejected.push({ index, kind, issues: toRecordIssues(parsed.error) });
+        return;
+      }
+      let record = parsed.data as z.output<S>;
+      const issues = policyIssues(record, policy);
+      if (issues.length > 0) {
+        rejected.push({ index, kind, issues });
+        return;
+      }
+      if (policy.sanitize) {
+        const s = sanitize(record);
+        if (s.changed) sanitized++;
+        record = s.value;
+      }
+      out.push({ ...record, id: record.id ?? crypto.randomUUID(), timestamp: record.timestamp ?? nowIso });
+    });
+    return out;
+  }
+
+  const logs: LogRow[] = validate('log', SystemLogSchema, envelope.logs).map((r) => ({
+    id: r.id,
+    timestamp: r.timestamp,
+    service: r.service,
+    level: r.level,
+    message: r.message,
+    data: r.data ?? null,
+    correlation_id: r.correlation_id ?? null,
+    event_type: r.event_type ?? null,
+  }));
+  const metrics: MetricRow[] = validate('metric', MetricSchema, envelope.metrics).map((r) => ({
+    id: r.id,
+    timestamp: r.timestamp,
+    service: r.service,
+    operation: r.operation,
+    execution_time_ms: r.execution_time_ms,
+    memory_usage_mb: r.memory_usage_mb ?? null,
+    cpu_usage_percent: r.cpu_usage_percent ?? null,
+    correlation_id: r.correlation_id ?? null,
+    data: r.data ?? null,
+  }));
+  return { logs, metrics, rejected, sanitized };
+}
+
+function policyIssues(record: { service: string; timestamp?: string | undefined }, policy: ValidationPolicy): RecordIssue[] {
+  const issues: RecordIssue[] = [];
+  if (policy.service !== '*' && record.service !== policy.service) {
+    issues.push({
+      path: 'service',
+      code: 'spoofed_service',
+      message: `this API key may only send records of service "${policy.service}", not "${record.service}"`,
+    });
+  }
+  if (record.timestamp !== undefined) {
+    const ms = Date.parse(record.timestamp);
+    if (ms > policy.nowMs + policy.maxFutureSkewMs) {
+      issues.push({
+        path: 'timestamp',
+        code: 'timestamp_in_future',
+        message: `timestamp is more than ${policy.maxFutureSkewMs / 1000} s ahead of the server's clock (${new Date(policy.nowMs).toISOString()})`,
+      });
+    } else if (ms < policy.nowMs - policy.maxAgeMs) {
+      issues.push({
+        path: 'timestamp',
+        code: 'timestamp_too_old',
+        message: `timestamp is more than ${Math.round(policy.maxAgeMs / 86_400_000)} days in the past`,
+      });
+    }
+  }
+  return issues;
+}
