@@ -1,7 +1,18 @@
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../../shared/errors';
-import { findKey, type Scope } from '../../shared/db/keys';
+import { findKeyByHash, sha256Hex, type ApiKey, type Scope } from '../../shared/db/keys';
 import type { AppEnv } from '../types';
+
+export interface RequireKeyOptions {
+  /**
+   * How long a verified key is trusted without asking the database again, per isolate. A revoked
+   * key stops working within this time. Unknown keys are never cached. Default: 30 s.
+   */
+  cacheTtlMs?: number;
+}
+
+const verified = new Map<string, { key: ApiKey; expires: number }>();
+const MAX_CACHED_KEYS = 1000;
 
 /**
  * Requires `Authorization: Bearer <key>` naming an active key with the given scope, and puts the
@@ -10,19 +21,30 @@ import type { AppEnv } from '../types';
  * @example
  * app.post('/v1/ingest', requireKey('ingest'), handler)
  */
-export function requireKey(scope: Scope) {
+export function requireKey(scope: Scope, { cacheTtlMs = 30_000 }: RequireKeyOptions = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
       throw new ApiError('UNAUTHORIZED', 'missing API key: send "Authorization: Bearer <key>"');
     }
-    const key = await findKey(c.get('sql'), match[1]!);
-    if (!key) throw new ApiError('UNAUTHORIZED', 'invalid or revoked API key');
-    if (!key.scopes.includes(scope)) {
+    const hash = await sha256Hex(match[1]!);
+    const now = Date.now();
+    let key = verified.get(hash);
+    if (!key || key.expires <= now) {
+      const found = await findKeyByHash(c.get('sql'), hash);
+      if (!found) {
+        verified.delete(hash);
+        throw new ApiError('UNAUTHORIZED', 'invalid or revoked API key');
+      }
+      if (verified.size >= MAX_CACHED_KEYS) verified.clear();
+      key = { key: found, expires: now + cacheTtlMs };
+      verified.set(hash, key);
+    }
+    if (!key.key.scopes.includes(scope)) {
       throw new ApiError('FORBIDDEN', `this API key lacks the "${scope}" scope`);
     }
-    c.set('apiKey', key);
+    c.set('apiKey', key.key);
     await next();
   });
 }

@@ -22,7 +22,7 @@ const TRANSIENT_CLIENT_CODES = new Set([
   'ETIMEDOUT',
   'EHOSTUNREACH',
 ]);
-const TRANSIENT_MESSAGES = /connection|network|socket|stream was cancelled|timed? ?out|refused|reset/i;
+const TRANSIENT_MESSAGES = /connect|network|socket|stream was cancelled|timed? ?out|refused|reset/i;
 
 export function isTransientDbError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

@@ -29,9 +29,8 @@ export function generateKey(): string {
   return `lk_${b64}`;
 }
 
-/** The active key with this plaintext, or null. Only the hash is looked up. */
-export async function findKey(sql: Sql, key: string): Promise<ApiKey | null> {
-  const hash = await sha256Hex(key);
+/** The active key with this sha-256 (hex), or null. */
+export async function findKeyByHash(sql: Sql, hash: string): Promise<ApiKey | null> {
   const [row] = await sql<ApiKey[]>`
     SELECT id, service, to_json(scopes) AS scopes FROM logging.api_keys WHERE key_hash = ${hash} AND revoked_at IS NULL`;
   return row ?? null;

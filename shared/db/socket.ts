@@ -19,7 +19,11 @@ export function workerdSocket() {
   return async (options: SocketOptions) => {
     const { connect } = await import('cloudflare:sockets');
     const raw = connect({ hostname: options.host[0]!, port: options.port[0]! });
-    await raw.opened;
+    try {
+      await raw.opened;
+    } catch (error) {
+      throw Object.assign(new Error(`cannot connect to the database: ${(error as Error).message}`), { code: 'ECONNREFUSED' });
+    }
     const writer = raw.writable.getWriter();
     const reader = raw.readable.getReader();
     const socket = new EventEmitter() as EventEmitter & Record<string, unknown>;

@@ -1,0 +1,45 @@
+/**
+ * npm start: the service on http://127.0.0.1:8787 (PORT overrides) under `wrangler dev`.
+ * DATABASE_URL unset: an embedded Postgres with its data in .data/pg. Either way the database is
+ * migrated and the coming days' partitions made before the Worker starts. Ctrl-C stops it all.
+ */
+import { createSql } from '../db/client';
+import { ensurePartitions } from '../db/partitions';
+import { migrate, openDatabase } from './database';
+import { startWorker, type WorkerProcess } from './worker';
+
+const DAY = 86_400_000;
+const port = Number(process.env.PORT ?? 8787);
+const log = (line: string) => console.log(`[start] ${line}`);
+
+const db = await openDatabase({ log: (l) => process.env.DEBUG && console.log(`[postgres] ${l}`) });
+log(db.startedHere ? `embedded Postgres ready (${db.url.replace(/:[^:@/]+@/, ':***@')})` : `using ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'the running embedded Postgres'}`);
+log(`migrations: ${(await migrate(db.url)).trim().replace(/\n/g, '; ') || 'up to date'}`);
+const sql = createSql(db.url, { max: 1 });
+const created = await ensurePartitions(sql, new Date(Date.now() - DAY), new Date(Date.now() + 14 * DAY));
+await sql.end();
+log(`partitions ready (${created} created)`);
+
+let worker: WorkerProcess | undefined;
+let stopping = false;
+async function stop(code: number) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping…');
+  await worker?.stop();
+  await db.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+try {
+  worker = await startWorker({ port, databaseUrl: db.url });
+} catch (error) {
+  log((error as Error).message);
+  await stop(1);
+}
+worker!.child.once('exit', (code) => void stop(code ?? 1));
+log(`service ready at ${worker!.url}`);
+log('create an ingest key:  npm run keys -- create <service|*>');
+log(`then:  curl -X POST ${worker!.url}/v1/ingest -H "Authorization: Bearer <key>" -H "Content-Type: application/json" -d '{"logs":[{"service":"execution","level":"INFO","message":"hello"}]}'`);

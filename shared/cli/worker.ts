@@ -1,0 +1,63 @@
+/** Runs the Worker under `wrangler dev` for the dev server, the benchmarks and Node-side tests. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { projectRoot } from './database';
+
+export interface WorkerProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface StartWorkerOptions {
+  port: number;
+  databaseUrl: string;
+  /** Extra `--var NAME:VALUE` settings. */
+  vars?: Record<string, string>;
+  /** Where wrangler's output goes. Default: this process's stdout/stderr. */
+  stdio?: 'inherit' | 'ignore';
+  /** Milliseconds to wait for GET /health. Default 120 000. */
+  readyTimeoutMs?: number;
+}
+
+export async function startWorker(options: StartWorkerOptions): Promise<WorkerProcess> {
+  const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+  const child = spawn(
+    path.join(projectRoot, 'node_modules', '.bin', 'wrangler'),
+    ['dev', '--ip', '127.0.0.1', '--port', String(options.port), '--test-scheduled', '--show-interactive-dev-session=false', ...vars],
+    {
+      cwd: projectRoot,
+      stdio: options.stdio ?? 'inherit',
+      detached: true, // its own process group, so stop() ends workerd too
+      env: {
+        ...process.env,
+        CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: options.databaseUrl,
+        WRANGLER_SEND_METRICS: 'false',
+      },
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await exited;
+    }
+  };
+  const url = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return { url, child, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop();
+  throw new Error(`the Worker did not become healthy at ${url}/health`);
+}

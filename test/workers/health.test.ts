@@ -1,0 +1,46 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../functions/app';
+import type { ErrorBody } from '../../shared/errors';
+import { get } from './helpers';
+
+/** The real app with its Hyperdrive binding pointing at a port where nothing listens. */
+async function withDatabaseDown(request: Request): Promise<Response> {
+  const ctx = createExecutionContext();
+  const downEnv = { ...env, HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://postgres:postgres@127.0.0.1:1/postgres' } };
+  const res = await createApp().fetch(request, downEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+describe('GET /health', () => {
+  it('is 200 when the database answers', async () => {
+    const res = await get('/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', database: 'ok' });
+    expect(res.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
+  });
+
+  it('is 503 when it does not', async () => {
+    const res = await withDatabaseDown(new Request('http://logs.test/health'));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'unavailable', database: 'unreachable' });
+  });
+});
+
+describe('database unavailable during ingest', () => {
+  it('answers 503 with Retry-After so the client keeps the batch', async () => {
+    const res = await withDatabaseDown(
+      new Request('http://logs.test/v1/ingest', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer lk_whatever' },
+        body: JSON.stringify({ logs: [{ service: 'execution', level: 'INFO', message: 'x' }] }),
+      }),
+    );
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    const body = (await res.json()) as ErrorBody;
+    expect(body.code).toBe('DATABASE_UNAVAILABLE');
+    expect(body.message).not.toMatch(/127\.0\.0\.1|postgres:/);
+  });
+});
