@@ -41,33 +41,39 @@ export function validateBatch(
   let sanitized = 0;
   const nowIso = new Date(policy.nowMs).toISOString();
 
-  function validate<S extends typeof SystemLogSchema | typeof MetricSchema>(kind: RecordKind, schema: S, items: unknown[] = []) {
-    const out: (z.output<S> & { id: string; timestamp: string })[] = [];
-    items.forEach((item, index) => {
-      const parsed = schema.safeParse(item);
+  function validate<S extends typeof SystemLogSchema | typeof MetricSchema, R>(
+    kind: RecordKind,
+    schema: S,
+    items: unknown[] | undefined,
+    toRow: (record: z.output<S>, id: string, timestamp: string) => R,
+  ): R[] {
+    const rows: R[] = [];
+    if (!items) return rows;
+    for (let index = 0; index < items.length; index++) {
+      const parsed = schema.safeParse(items[index]);
       if (!parsed.success) {
         rejected.push({ index, kind, issues: toRecordIssues(parsed.error) });
-        return;
+        continue;
       }
       let record = parsed.data as z.output<S>;
       const issues = policyIssues(record, policy);
       if (issues.length > 0) {
         rejected.push({ index, kind, issues });
-        return;
+        continue;
       }
       if (policy.sanitize) {
         const s = sanitize(record);
         if (s.changed) sanitized++;
         record = s.value;
       }
-      out.push({ ...record, id: record.id ?? crypto.randomUUID(), timestamp: record.timestamp ?? nowIso });
-    });
-    return out;
+      rows.push(toRow(record, record.id ?? crypto.randomUUID(), record.timestamp ?? nowIso));
+    }
+    return rows;
   }
 
-  const logs: LogRow[] = validate('log', SystemLogSchema, envelope.logs).map((r) => ({
-    id: r.id,
-    timestamp: r.timestamp,
+  const logs = validate('log', SystemLogSchema, envelope.logs, (r, id, timestamp): LogRow => ({
+    id,
+    timestamp,
     service: r.service,
     level: r.level,
     message: r.message,
@@ -75,9 +81,9 @@ export function validateBatch(
     correlation_id: r.correlation_id ?? null,
     event_type: r.event_type ?? null,
   }));
-  const metrics: MetricRow[] = validate('metric', MetricSchema, envelope.metrics).map((r) => ({
-    id: r.id,
-    timestamp: r.timestamp,
+  const metrics = validate('metric', MetricSchema, envelope.metrics, (r, id, timestamp): MetricRow => ({
+    id,
+    timestamp,
     service: r.service,
     operation: r.operation,
     execution_time_ms: r.execution_time_ms,

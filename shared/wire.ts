@@ -36,8 +36,14 @@ export const TimestampSchema = z.union([
 
 const Id = z.uuid({ error: 'id must be a UUID' });
 const CorrelationId = z.string().min(1).max(100);
-/** Structured fields, stored as JSONB. */
-const Data = z.record(z.string(), z.unknown(), { error: 'data must be a JSON object' });
+/**
+ * Structured fields, stored as JSONB: any JSON object. Checked by shape only (not rebuilt key by
+ * key as z.record would), since every value that JSON can carry is storable.
+ */
+const Data = z.custom<Record<string, unknown>>(
+  (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+  { error: 'data must be a JSON object' },
+);
 
 // numeric(10,3) and numeric(5,2) in the schema: larger values would make Postgres refuse the batch.
 const NUMERIC_10_3_MAX = 9_999_999.999;
