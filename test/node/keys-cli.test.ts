@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createSql } from '../../shared/db/client';
+import { sha256Hex } from '../../shared/db/keys';
+import { projectRoot } from '../../shared/cli/database';
+
+const run = promisify(execFile);
+const databaseUrl = inject('databaseUrl');
+const sql = createSql(databaseUrl, { max: 1 });
+afterAll(() => sql.end());
+
+function keys(...args: string[]) {
+  return run(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['shared/cli/keys.ts', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+  });
+}
+
+describe('npm run keys', () => {
+  it('create prints the key alone on its last line, stores only its hash, list shows it, revoke revokes it', async () => {
+    const { stdout } = await keys('create', 'execution', '--name', 'cli-test');
+    const key = stdout.trim().split('\n').at(-1)!;
+    expect(key).toMatch(/^lk_[A-Za-z0-9_-]{43}$/);
+    const [row] = await sql<{ id: string; service: string; scopes: string[] }[]>`
+      SELECT id, service, to_json(scopes) AS scopes FROM logging.api_keys WHERE key_hash = ${await sha256Hex(key)}`;
+    expect(row).toMatchObject({ service: 'execution', scopes: ['ingest'] });
+    const stored = await sql`SELECT 1 FROM logging.api_keys WHERE key_hash = ${key} OR prefix = ${key}`;
+    expect(stored).toHaveLength(0);
+
+    const listed = (await keys('list')).stdout;
+    expect(listed).toContain(row!.id);
+    expect(listed).not.toContain(key);
+
+    await keys('revoke', row!.id);
+    const [after] = await sql<{ revoked: boolean }[]>`SELECT revoked_at IS NOT NULL AS revoked FROM logging.api_keys WHERE id = ${row!.id}`;
+    expect(after!.revoked).toBe(true);
+    await expect(keys('revoke', row!.id)).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/no active key/) });
+  });
+
+  it('creates read and all-service keys, and refuses bad input with the reason', async () => {
+    const { stdout } = await keys('create', '*', '--scopes', 'ingest,read');
+    const key = stdout.trim().split('\n').at(-1)!;
+    const [row] = await sql<{ service: string; scopes: string[] }[]>`
+      SELECT service, to_json(scopes) AS scopes FROM logging.api_keys WHERE key_hash = ${await sha256Hex(key)}`;
+    expect(row).toEqual({ service: '*', scopes: ['ingest', 'read'] });
+    await expect(keys('create', 'bad service!')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/invalid service name/) });
+    await expect(keys('create', 'x', '--scopes', 'admin')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown scope/) });
+    await expect(keys('frobnicate')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/usage/) });
+  });
+});
