@@ -1,0 +1,85 @@
+/**
+ * The logging library for the trading system's TypeScript services: structured logs, correlation
+ * ids, performance timing, and bounded, batched, retried delivery to POST /v1/ingest.
+ * Runs in Node ≥ 20, in Workers (nodejs_compat) and in Deno.
+ *
+ * @example
+ * import { setupLogging, getLogger, withCorrelation, logPerformance } from 'trading-log-ingest/logging';
+ *
+ * setupLogging({ endpoint: 'https://logs.example.com', apiKey: process.env.LOG_API_KEY });
+ * const logger = getLogger(import.meta.url);            // src/services/execution/… → 'execution'
+ * await withCorrelation('trade-12345', async () => {
+ *   logger.info('Order created', { order_id: 'ORD123', symbol: 'AAPL', quantity: 100, price: 150.25 });
+ * });
+ */
+import { Logging, type Logger, type LoggingOptions } from './logger';
+import { logPerformance as wrapPerformance, makeTimed, type PerformanceOptions } from './performance';
+
+export { Logging, Logger, type Fields, type LoggingOptions } from './logger';
+export { HttpSink, type Sink, type SendResult, type HttpSinkOptions } from './sink';
+export { Transport, type TransportOptions, type TransportStats } from './transport';
+export { detectService } from './service';
+export { LEVELS, LEVEL_VALUE, DEFAULT_SERVICE_LEVELS, parseLevel, type Level } from './levels';
+export {
+  withCorrelation,
+  getCorrelationId,
+  setCorrelationId,
+  newCorrelationId,
+  fetchWithCorrelation,
+  correlationMiddleware,
+  CORRELATION_HEADER,
+  type CorrelationMiddlewareOptions,
+} from './correlation';
+export type { PerformanceOptions } from './performance';
+
+let defaultLogging: Logging | undefined;
+
+function current(): Logging {
+  return (defaultLogging ??= new Logging());
+}
+
+/** Option A: configure the default setup once at start. Replaces (and flushes) an earlier one. */
+export function setupLogging(options: LoggingOptions = {}): Logging {
+  const previous = defaultLogging;
+  defaultLogging = new Logging(options);
+  if (previous) void previous.shutdown();
+  return defaultLogging;
+}
+
+/** A separate setup, e.g. one per Worker request: end it with `ctx.waitUntil(logging.flush())`. */
+export function createLogging(options: LoggingOptions = {}): Logging {
+  return new Logging({ exitHooks: false, ...options });
+}
+
+/** Option B: a logger for a named service. */
+export function getServiceLogger(service: string): Logger {
+  return current().getServiceLogger(service);
+}
+
+/** Option C: a logger whose service is detected from a module name, path or `import.meta.url`. */
+export function getLogger(moduleName?: string): Logger {
+  return current().getLogger(moduleName);
+}
+
+/** The default setup's root logger (service from setupLogging's `service` or LOG_SERVICE). */
+export function rootLogger(): Logger {
+  return current().getLogger();
+}
+
+/** Wraps a function so each call records a performance metric (see PerformanceOptions). */
+export function logPerformance<F extends (...args: never[]) => unknown>(fn: F, options: PerformanceOptions = {}): F {
+  return wrapPerformance(fn, options, rootLogger);
+}
+
+/** Method decorator form of logPerformance. */
+export const timed = makeTimed(rootLogger);
+
+/** Ships everything the default setup has queued (within `timeoutMs`, default 30 s). */
+export function flush(options?: { timeoutMs?: number }): Promise<void> {
+  return defaultLogging?.flush(options) ?? Promise.resolve();
+}
+
+/** Flushes within the deadline and stops the default setup. */
+export function shutdown(options?: { timeoutMs?: number }): Promise<void> {
+  return defaultLogging?.shutdown(options) ?? Promise.resolve();
+}
