@@ -49,6 +49,8 @@ export class Transport {
   private droppedUnreported = 0;
   private wake: (() => void) | undefined;
   private closed = false;
+  /** The last pump stopped with records left because its deadline came first. */
+  private stalled = false;
   private readonly stats = { shipped: 0, dropped: 0, rejected: 0, failed: 0 };
   private readonly reportedStatuses = new Set<string>();
   private readonly stderr: RateLimitedWriter;
@@ -100,8 +102,9 @@ export class Transport {
     this.clearTimer();
     for (;;) {
       if (this.pumping) {
-        this.wake?.();
+        this.wake?.(); // cut a retry wait short: flushing means now
         await this.raceDeadline(this.pumping, deadline);
+        if (this.stalled || Date.now() >= deadline) return; // out of time, records kept for later
       }
       if (Date.now() >= deadline) return;
       if (this.queue.length - this.head === 0 && this.droppedUnreported === 0) return;
@@ -127,6 +130,7 @@ export class Transport {
   }
 
   private async pump(partial: boolean, deadline: number): Promise<void> {
+    this.stalled = false;
     for (;;) {
       this.reportDropped();
       const queued = this.queue.length - this.head;
@@ -145,7 +149,10 @@ export class Transport {
           this.queue.splice(this.head, 0, ...batch);
         }
       }
-      if (!done) return;
+      if (!done) {
+        this.stalled = true;
+        return;
+      }
     }
   }
 
