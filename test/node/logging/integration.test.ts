@@ -144,7 +144,7 @@ describe('client library → Worker → Postgres', () => {
     child.kill('SIGINT');
     await new Promise((r) => child.once('exit', r));
     const held = Date.now() - t0;
-    expect(held).toBeGreaterThanOrEqual(700);
+    // It gives up as soon as the next retry would not fit before the 800 ms deadline.
     expect(held).toBeLessThan(2500);
     expect(stderr).toMatch(/50 records not delivered before the shutdown deadline/);
   });
