@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { correlationMiddleware } from '../shared/logging';
 import { onError, onNotFound } from './middleware/errors';
 import { services } from './middleware/services';
 import { registerHealth } from './routes/health';
@@ -11,6 +12,7 @@ export function createApp() {
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(services());
+  app.use(correlationMiddleware());
   app.onError(onError);
   app.notFound(onNotFound);
   registerHealth(app);

@@ -3,6 +3,7 @@ import type { RequestIdVariables } from 'hono/request-id';
 import type { ApiKey } from '../shared/db/keys';
 import type { Sql } from '../shared/db/client';
 import type { Config, Env } from '../shared/env';
+import type { Logger } from '../shared/logging';
 
 /** What every handler finds on the context (set by the middleware in functions/middleware). */
 export interface AppEnv {
@@ -11,6 +12,8 @@ export interface AppEnv {
     config: Config;
     sql: Sql;
     apiKey: ApiKey;
+    /** The service's own logger: WARNING+ to the console, everything to its own tables. */
+    logger: Logger;
   };
 }
 

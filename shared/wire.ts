@@ -10,8 +10,9 @@
  */
 import { z } from 'zod';
 
-export const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
-export type Level = (typeof LEVELS)[number];
+import { LEVELS, type Level } from './levels';
+
+export { LEVELS, type Level };
 
 const LEVEL_ALIASES: Record<string, Level> = { WARN: 'WARNING' };
 

@@ -21,14 +21,16 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof HTTPException && error.status < 500) {
     return errorResponse(c, new ApiError('BAD_REQUEST', error.message || 'bad request'));
   }
+  const logger = c.get('logger');
   if (isTransientDbError(error)) {
-    console.error(JSON.stringify({ level: 'ERROR', requestId: c.get('requestId'), event: 'database_unavailable', error: error.message }));
+    logger?.error('database unavailable', { error: error.message, path: c.req.path });
     return errorResponse(
       c,
       new ApiError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later', { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS }),
     );
   }
-  console.error(JSON.stringify({ level: 'ERROR', requestId: c.get('requestId'), event: 'unhandled_error', error: String(error), stack: error.stack }));
+  if (logger) logger.exception(error, 'unhandled error', { path: c.req.path });
+  else console.error(JSON.stringify({ level: 'ERROR', requestId: c.get('requestId'), event: 'unhandled_error', error: String(error), stack: error.stack }));
   return errorResponse(c, new ApiError('INTERNAL', 'internal error'));
 };
 

@@ -30,12 +30,20 @@ export interface MetricEntry {
 
 export type Entry = LogEntry | MetricEntry;
 
-const origin = typeof performance !== 'undefined' && performance.timeOrigin ? performance.timeOrigin : Date.now();
 const perfNow = typeof performance !== 'undefined' ? () => performance.now() : () => 0;
+// Wall clock minus the monotonic clock. Runtimes disagree on performance.now()'s origin (workerd
+// counts from the epoch, Node from process start), so it is measured, and re-measured whenever
+// the wall clock moves away (NTP adjustments in a long-running process).
+let offset = Date.now() - perfNow();
 
 /** Now, in epoch ms with microseconds where the runtime has them (so order within a ms survives). */
 export function now(): number {
-  return origin + perfNow();
+  const p = perfNow();
+  const wall = Date.now();
+  const t = offset + p;
+  if (t >= wall - 1 && t < wall + 2) return t;
+  offset = wall - p;
+  return wall;
 }
 
 /** RFC 3339 with microseconds: `2025-10-01T10:30:45.123456Z`. */

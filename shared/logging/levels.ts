@@ -1,4 +1,4 @@
-import { LEVELS, type Level } from '../wire';
+import { LEVELS, type Level } from '../levels';
 
 export { LEVELS, type Level };
 
