@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 
-import { LEVELS, type Level } from './levels';
+import { LEVELS, type Level } from './levels.ts';
 
 export { LEVELS, type Level };
 

@@ -62,7 +62,7 @@ export function newCorrelationId(): string {
  * `fetch` that forwards the current correlation id to the next service as `X-Correlation-ID`
  * (unless the request sets one itself).
  */
-export function fetchWithCorrelation(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+export function fetchWithCorrelation(input: Parameters<typeof fetch>[0], init: RequestInit = {}): Promise<Response> {
   const id = getCorrelationId();
   if (!id) return fetch(input, init);
   const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));

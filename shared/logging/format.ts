@@ -1,4 +1,4 @@
-import type { Entry } from './entry';
+import type { Entry } from './entry.ts';
 
 /**
  * The seed's console line: `2025-10-01 10:30:45.123 | INFO     | execution:create_order:42 | Order created`

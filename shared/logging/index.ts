@@ -12,14 +12,14 @@
  *   logger.info('Order created', { order_id: 'ORD123', symbol: 'AAPL', quantity: 100, price: 150.25 });
  * });
  */
-import { Logging, type Logger, type LoggingOptions } from './logger';
-import { logPerformance as wrapPerformance, makeTimed, type PerformanceOptions } from './performance';
+import { Logging, type Logger, type LoggingOptions } from './logger.ts';
+import { logPerformance as wrapPerformance, makeTimed, type PerformanceOptions } from './performance.ts';
 
-export { Logging, Logger, type Fields, type LoggingOptions } from './logger';
-export { HttpSink, type Sink, type SendResult, type HttpSinkOptions } from './sink';
-export { Transport, type TransportOptions, type TransportStats } from './transport';
-export { detectService } from './service';
-export { LEVELS, LEVEL_VALUE, DEFAULT_SERVICE_LEVELS, parseLevel, type Level } from './levels';
+export { Logging, Logger, type Fields, type LoggingOptions } from './logger.ts';
+export { HttpSink, type Sink, type SendResult, type HttpSinkOptions } from './sink.ts';
+export { Transport, type TransportOptions, type TransportStats } from './transport.ts';
+export { detectService } from './service.ts';
+export { LEVELS, LEVEL_VALUE, DEFAULT_SERVICE_LEVELS, parseLevel, type Level } from './levels.ts';
 export {
   withCorrelation,
   getCorrelationId,
@@ -29,8 +29,8 @@ export {
   correlationMiddleware,
   CORRELATION_HEADER,
   type CorrelationMiddlewareOptions,
-} from './correlation';
-export type { PerformanceOptions } from './performance';
+} from './correlation.ts';
+export type { PerformanceOptions } from './performance.ts';
 
 let defaultLogging: Logging | undefined;
 

@@ -1,4 +1,4 @@
-import { LEVELS, type Level } from '../levels';
+import { LEVELS, type Level } from '../levels.ts';
 
 export { LEVELS, type Level };
 

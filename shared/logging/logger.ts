@@ -1,10 +1,10 @@
-import { getCorrelationId } from './correlation';
-import { now, type LogEntry, type MetricEntry } from './entry';
-import { callerLocation, formatJson, formatPretty } from './format';
-import { DEFAULT_SERVICE_LEVELS, LEVEL_VALUE, parseLevel, type Level } from './levels';
-import { detectService } from './service';
-import { HttpSink, type Sink } from './sink';
-import { RateLimitedWriter, Transport, type TransportStats } from './transport';
+import { getCorrelationId } from './correlation.ts';
+import { now, type LogEntry, type MetricEntry } from './entry.ts';
+import { callerLocation, formatJson, formatPretty } from './format.ts';
+import { DEFAULT_SERVICE_LEVELS, LEVEL_VALUE, parseLevel, type Level } from './levels.ts';
+import { detectService } from './service.ts';
+import { HttpSink, type Sink } from './sink.ts';
+import { RateLimitedWriter, Transport, type TransportStats } from './transport.ts';
 
 export type Fields = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import type { Fields, Logger } from './logger';
+import type { Fields, Logger } from './logger.ts';
 
 export interface PerformanceOptions {
   /** Operation name. Default: the function's name. */

@@ -1,4 +1,4 @@
-import { DEFAULT_SERVICE_LEVELS } from './levels';
+import { DEFAULT_SERVICE_LEVELS } from './levels.ts';
 
 const KNOWN = Object.keys(DEFAULT_SERVICE_LEVELS);
 

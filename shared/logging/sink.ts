@@ -2,7 +2,7 @@
  * Where batches go. The default is HttpSink (POST /v1/ingest); the service's own functions can use
  * a sink that writes to the database directly.
  */
-import type { IngestRequest, IngestResponse, RejectedRecord } from '../wire';
+import type { IngestRequest, IngestResponse, RejectedRecord } from '../wire.ts';
 
 export type SendResult =
   | { ok: true; rejected: RejectedRecord[] }
@@ -42,7 +42,7 @@ export class HttpSink implements Sink {
       authorization: `Bearer ${this.options.apiKey}`,
       'content-type': 'application/json',
     };
-    let body: BodyInit = json;
+    let body: string | Uint8Array = json;
     try {
       if (gzip) {
         body = await gzipText(json);

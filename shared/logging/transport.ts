@@ -5,10 +5,10 @@
  * record once there is room again. Retryable failures are retried with exponential backoff and
  * jitter, honouring Retry-After; permanent ones are reported on stderr, never thrown.
  */
-import { LEVEL_VALUE } from './levels';
-import { now, toWire, type Entry, type LogEntry, type MetricEntry } from './entry';
-import type { Sink } from './sink';
-import type { IngestRequest, RejectedRecord } from '../wire';
+import { LEVEL_VALUE } from './levels.ts';
+import { now, toWire, type Entry, type LogEntry, type MetricEntry } from './entry.ts';
+import type { Sink } from './sink.ts';
+import type { IngestRequest, RejectedRecord } from '../wire.ts';
 
 export interface TransportOptions {
   sink: Sink;

@@ -1,7 +1,9 @@
 /**
  * The library against the real Worker (wrangler dev) and the real Postgres.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -148,4 +150,27 @@ describe('client library → Worker → Postgres', () => {
     expect(held).toBeLessThan(2500);
     expect(stderr).toMatch(/50 records not delivered before the shutdown deadline/);
   });
+});
+
+describe('the library in other runtimes and as a built package', () => {
+  const run = promisify(execFile);
+  const env = () => ({ ...process.env, LOG_INGEST_URL: worker.url, LOG_API_KEY: key });
+
+  it('runs unchanged in Deno', async () => {
+    const cid = `deno-${crypto.randomUUID()}`;
+    const { stdout } = await run(path.join(projectRoot, 'node_modules', '.bin', 'deno'),
+      ['run', '--allow-env', '--allow-net', '--allow-read', '--no-lock', 'test/node/fixtures/deno-client.ts', cid],
+      { cwd: projectRoot, env: env() });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ shipped: 2, failed: 0 });
+    expect((await logsOf(cid)).map((l) => [l.service, l.message, l.data])).toEqual([['analytics', 'Report generated in Deno', { rows: 42 }]]);
+  });
+
+  it('builds to JavaScript with type declarations, importable as <package>/logging', async () => {
+    await run('npm', ['run', '-s', 'build'], { cwd: projectRoot });
+    expect(existsSync(path.join(projectRoot, 'dist/logging/index.d.ts'))).toBe(true);
+    const cid = `built-${crypto.randomUUID()}`;
+    const { stdout } = await run(process.execPath, ['test/node/fixtures/built-client.mjs', cid], { cwd: projectRoot, env: env() });
+    expect(JSON.parse(stdout.trim())).toMatchObject({ shipped: 1 });
+    expect((await logsOf(cid)).map((l) => [l.service, l.message])).toEqual([['data_ingestion', 'Bars fetched from the built package']]);
+  }, 60_000);
 });
