@@ -5,6 +5,7 @@ import { onError, onNotFound } from './middleware/errors';
 import { services } from './middleware/services';
 import { registerHealth } from './routes/health';
 import { registerIngest } from './routes/ingest';
+import { registerReplay } from './routes/replay';
 import type { AppEnv } from './types';
 
 /** The API: shared middleware, the error handler, and every route. */
@@ -17,5 +18,6 @@ export function createApp() {
   app.notFound(onNotFound);
   registerHealth(app);
   registerIngest(app);
+  registerReplay(app);
   return app;
 }

@@ -21,6 +21,19 @@ export const EnvSchema = z.object({
   MAX_RECORD_AGE_DAYS: int(30, 1),
   /** Day partitions created ahead of today by the scheduled job. */
   PARTITION_PREMAKE_DAYS: int(14, 1),
+  /** QStash API (the local one in development). */
+  QSTASH_URL: z.string().url().default('https://qstash.upstash.io'),
+  /** QStash token (a secret). Unset: no fallback, a batch the database cannot take is answered 503. */
+  QSTASH_TOKEN: z.string().min(1).optional(),
+  /** Signing keys (secrets). Unset: /v1/replay and /v1/replay/failed refuse everything. */
+  QSTASH_CURRENT_SIGNING_KEY: z.string().min(1).optional(),
+  QSTASH_NEXT_SIGNING_KEY: z.string().min(1).optional(),
+  /** This service's public base URL, as QStash calls it. Default: the origin of the request. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** Deliveries QStash retries before giving up (then the failure callback keeps the batch). */
+  QSTASH_RETRIES: int(5),
+  /** Largest message published; larger batches are split. */
+  QSTASH_MAX_MESSAGE_BYTES: int(1_000_000, 10_000),
 });
 
 export type Env = z.input<typeof EnvSchema>;

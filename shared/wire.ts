@@ -119,6 +119,11 @@ export interface IngestResponse {
   /** Records with a NUL character or a lone surrogate replaced by U+FFFD before storing. */
   sanitized: number;
   rejected: RejectedRecord[];
+  /**
+   * Present (202) when the database could not take the batch now: this many valid records were
+   * handed to the queue and will be stored when it recovers (exactly once, by their ids).
+   */
+  queued?: number;
 }
 
 export function toRecordIssues(error: z.ZodError): RecordIssue[] {

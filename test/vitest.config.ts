@@ -17,7 +17,15 @@ export default defineConfig({
         plugins: [
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: path.join(root, 'wrangler.toml') },
-            miniflare: { hyperdrives: { HYPERDRIVE: inject('databaseUrl') } },
+            miniflare: {
+              hyperdrives: { HYPERDRIVE: inject('databaseUrl') },
+              // The official dev server's signing keys; the base URL the tests' requests use.
+              bindings: {
+                QSTASH_CURRENT_SIGNING_KEY: 'sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r',
+                QSTASH_NEXT_SIGNING_KEY: 'sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs',
+                PUBLIC_URL: 'http://logs.test',
+              },
+            },
           })),
         ],
         test: { root, name: 'workers', include: ['test/workers/**/*.test.ts'] },

@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../../shared/errors';
+import { isTransientDbError } from '../../shared/db/errors';
 import { findKeyByHash, sha256Hex, type ApiKey, type Scope } from '../../shared/db/keys';
 import type { AppEnv } from '../types';
 
@@ -9,9 +10,14 @@ export interface RequireKeyOptions {
    * key stops working within this time. Unknown keys are never cached. Default: 30 s.
    */
   cacheTtlMs?: number;
+  /**
+   * While the database is unreachable, a key verified within this time is still accepted, so
+   * batches keep flowing to the replay queue during an outage. Default: 1 h.
+   */
+  staleIfErrorMs?: number;
 }
 
-const verified = new Map<string, { key: ApiKey; expires: number }>();
+const verified = new Map<string, { key: ApiKey; expires: number; verifiedAt: number }>();
 const MAX_CACHED_KEYS = 1000;
 
 /**
@@ -21,7 +27,7 @@ const MAX_CACHED_KEYS = 1000;
  * @example
  * app.post('/v1/ingest', requireKey('ingest'), handler)
  */
-export function requireKey(scope: Scope, { cacheTtlMs = 30_000 }: RequireKeyOptions = {}) {
+export function requireKey(scope: Scope, { cacheTtlMs = 30_000, staleIfErrorMs = 3_600_000 }: RequireKeyOptions = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -32,13 +38,19 @@ export function requireKey(scope: Scope, { cacheTtlMs = 30_000 }: RequireKeyOpti
     const now = Date.now();
     let key = verified.get(hash);
     if (!key || key.expires <= now) {
-      const found = await findKeyByHash(c.get('sql'), hash);
+      let found: ApiKey | null;
+      try {
+        found = await findKeyByHash(c.get('sql'), hash);
+      } catch (error) {
+        if (key && isTransientDbError(error) && now - key.verifiedAt < staleIfErrorMs) found = key.key;
+        else throw error;
+      }
       if (!found) {
         verified.delete(hash);
         throw new ApiError('UNAUTHORIZED', 'invalid or revoked API key');
       }
       if (verified.size >= MAX_CACHED_KEYS) verified.clear();
-      key = { key: found, expires: now + cacheTtlMs };
+      key = { key: found, expires: now + cacheTtlMs, verifiedAt: found === key?.key ? key.verifiedAt : now };
       verified.set(hash, key);
     }
     if (!key.key.scopes.includes(scope)) {

@@ -1,10 +1,13 @@
 import { readTextBody } from '../../shared/body';
+import { isTransientDbError } from '../../shared/db/errors';
 import { insertBatch } from '../../shared/db/ingest';
+import { publicBase, publishForReplay, QueueUnavailableError } from '../../shared/qstash/replay';
 import { ApiError } from '../../shared/errors';
 import { validateBatch } from '../../shared/ingest';
 import { mayNeedSanitizing } from '../../shared/sanitize';
 import { IngestEnvelopeSchema, toRecordIssues, type IngestResponse } from '../../shared/wire';
 import { requireKey } from '../middleware/auth';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../middleware/errors';
 import type { App } from '../types';
 
 /**
@@ -46,8 +49,26 @@ export function registerIngest(app: App) {
     const valid = batch.logs.length + batch.metrics.length;
     let inserted = 0;
     if (valid > 0) {
-      const result = await insertBatch(c.get('sql'), batch.logs, batch.metrics);
-      inserted = result.logsInserted + result.metricsInserted;
+      try {
+        const result = await insertBatch(c.get('sql'), batch.logs, batch.metrics);
+        inserted = result.logsInserted + result.metricsInserted;
+      } catch (error) {
+        if (!isTransientDbError(error)) throw error;
+        // The database cannot take it now: hand the validated rows (ids fixed) to QStash, which
+        // delivers them to /v1/replay until the database does.
+        const logger = c.get('logger');
+        try {
+          const messages = await publishForReplay(config, publicBase(config, c.req.url), batch.logs, batch.metrics);
+          logger.warning('database unavailable; batch queued for replay', { records: valid, messages, error: (error as Error).message });
+        } catch (queueError) {
+          if (!(queueError instanceof QueueUnavailableError)) throw queueError;
+          logger.error('database and queue unavailable; client must retry', { records: valid, db_error: (error as Error).message, queue_error: queueError.reason });
+          throw new ApiError('DATABASE_UNAVAILABLE', 'the database is unavailable and the batch could not be queued; retry later', {
+            retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+          });
+        }
+        return c.json<IngestResponse>({ accepted: valid, duplicates: 0, sanitized: batch.sanitized, rejected: batch.rejected, queued: valid }, 202);
+      }
     }
     return c.json<IngestResponse>({
       accepted: valid,

@@ -19,6 +19,8 @@ export function workerdSocket() {
   return async (options: SocketOptions) => {
     const { connect } = await import('cloudflare:sockets');
     const raw = connect({ hostname: options.host[0]!, port: options.port[0]! });
+    // `closed` rejects when the connection fails; the read loop and `opened` report that already.
+    raw.closed.catch(() => {});
     try {
       await raw.opened;
     } catch (error) {
