@@ -7,6 +7,8 @@ import { createSql } from '../db/client';
 import { ensurePartitions } from '../db/partitions';
 import { migrate, openDatabase } from './database';
 import { startWorker, type WorkerProcess } from './worker';
+import { startLocalQStash, type LocalQStash } from '../qstash/local-server';
+import { DEV_CREDENTIALS } from '../qstash/signing';
 
 const DAY = 86_400_000;
 const port = Number(process.env.PORT ?? 8787);
@@ -20,6 +22,28 @@ const created = await ensurePartitions(sql, new Date(Date.now() - DAY), new Date
 await sql.end();
 log(`partitions ready (${created} created)`);
 
+// The zero-loss fallback: QSTASH_URL set (the official dev server or the real service) is used as
+// it is, with QSTASH_TOKEN and the signing keys from the environment; unset, a local
+// QStash-compatible server with the official dev server's credentials.
+let qstash: LocalQStash | undefined;
+const qstashVars: Record<string, string> = { PUBLIC_URL: process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}` };
+if (process.env.QSTASH_URL) {
+  qstashVars.QSTASH_URL = process.env.QSTASH_URL;
+  for (const name of ['QSTASH_TOKEN', 'QSTASH_CURRENT_SIGNING_KEY', 'QSTASH_NEXT_SIGNING_KEY'] as const) {
+    if (process.env[name]) qstashVars[name] = process.env[name]!;
+  }
+  log(`QStash: ${process.env.QSTASH_URL}`);
+} else {
+  qstash = await startLocalQStash({ port: Number(process.env.QSTASH_PORT ?? 8080), log: (l) => console.log(`[qstash] ${l}`) });
+  Object.assign(qstashVars, {
+    QSTASH_URL: qstash.url,
+    QSTASH_TOKEN: DEV_CREDENTIALS.token,
+    QSTASH_CURRENT_SIGNING_KEY: DEV_CREDENTIALS.currentSigningKey,
+    QSTASH_NEXT_SIGNING_KEY: DEV_CREDENTIALS.nextSigningKey,
+  });
+  log(`local QStash on ${qstash.url} (QSTASH_URL unset)`);
+}
+
 let worker: WorkerProcess | undefined;
 let stopping = false;
 async function stop(code: number) {
@@ -27,6 +51,7 @@ async function stop(code: number) {
   stopping = true;
   log('stopping…');
   await worker?.stop();
+  await qstash?.stop();
   await db.stop();
   process.exit(code);
 }
@@ -34,7 +59,7 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 try {
-  worker = await startWorker({ port, databaseUrl: db.url });
+  worker = await startWorker({ port, databaseUrl: db.url, vars: qstashVars });
 } catch (error) {
   log((error as Error).message);
   await stop(1);
