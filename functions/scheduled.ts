@@ -1,28 +1,38 @@
 import { createSql, releaseSql } from '../shared/db/client';
-import { ensurePartitions } from '../shared/db/partitions';
 import { createServiceLogging } from '../shared/db/service-logging';
+import { runRetention, type RetentionSummary } from '../shared/retention';
 import type { Config } from '../shared/env';
 
-const DAY_MS = 86_400_000;
-
-/** The daily job (cron in wrangler.toml): premakes the coming days' partitions. */
-export async function runScheduled(config: Config, now = new Date()): Promise<{ partitionsCreated: number }> {
+/**
+ * The daily job (cron in wrangler.toml): retention by whole day partitions, partition upkeep, and
+ * its summary logged into system_logs (event_type 'cleanup') through the logging library.
+ */
+export async function runScheduled(config: Config, now = new Date()): Promise<RetentionSummary> {
   const sql = createSql(config.HYPERDRIVE.connectionString);
   const logging = createServiceLogging(sql);
-  const logger = logging.getServiceLogger('log_ingest').withEventType('maintenance');
+  const logger = logging.getServiceLogger('log_ingest').withEventType('cleanup');
   try {
-    const partitionsCreated = await ensurePartitions(
-      sql,
-      new Date(now.getTime() - DAY_MS),
-      new Date(now.getTime() + config.PARTITION_PREMAKE_DAYS * DAY_MS),
-    );
-    logger.info('partitions ensured', { partitions_created: partitionsCreated, premake_days: config.PARTITION_PREMAKE_DAYS });
-    return { partitionsCreated };
+    const summary = await runRetention(sql, retentionPolicy(config), { now });
+    const { actions: _actions, ...fields } = summary;
+    if (summary.errors.length) logger.error('retention run finished with errors', fields);
+    else logger.info(summary.skipped ? 'retention run skipped' : 'retention run finished', fields);
+    return summary;
   } catch (error) {
-    logger.exception(error, 'partition upkeep failed');
+    logger.exception(error, 'retention run failed');
     throw error;
   } finally {
     await logging.flush({ timeoutMs: 5_000 });
     await releaseSql(sql);
   }
+}
+
+export function retentionPolicy(config: Config) {
+  return {
+    archiveAfterDays: config.RETENTION_ARCHIVE_AFTER_DAYS,
+    systemLogsDays: config.RETENTION_SYSTEM_LOGS_DAYS,
+    performanceLogsDays: config.RETENTION_PERFORMANCE_LOGS_DAYS,
+    errorLogsDays: config.RETENTION_ERROR_LOGS_DAYS,
+    tradingLogsDays: config.RETENTION_TRADING_LOGS_DAYS,
+    premakeDays: config.PARTITION_PREMAKE_DAYS,
+  };
 }

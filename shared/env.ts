@@ -21,6 +21,12 @@ export const EnvSchema = z.object({
   MAX_RECORD_AGE_DAYS: int(30, 1),
   /** Day partitions created ahead of today by the scheduled job. */
   PARTITION_PREMAKE_DAYS: int(14, 1),
+  /** Retention (the seed's defaults): days a day stays active, and how long each class is kept. */
+  RETENTION_ARCHIVE_AFTER_DAYS: int(30, 1),
+  RETENTION_SYSTEM_LOGS_DAYS: int(30, 1),
+  RETENTION_PERFORMANCE_LOGS_DAYS: int(30, 1),
+  RETENTION_ERROR_LOGS_DAYS: int(90, 1),
+  RETENTION_TRADING_LOGS_DAYS: int(90, 1),
   /** QStash API (the local one in development). */
   QSTASH_URL: z.string().url().default('https://qstash.upstash.io'),
   /** QStash token (a secret). Unset: no fallback, a batch the database cannot take is answered 503. */

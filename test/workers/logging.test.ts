@@ -33,16 +33,19 @@ describe('the logging library inside workerd', () => {
 });
 
 describe("the service's own logs", () => {
-  it('the scheduled job records its result in system_logs', async () => {
+  it('the scheduled retention job records its summary in system_logs (event_type cleanup)', async () => {
     const before = new Date();
     const ctx = createExecutionContext();
     worker.scheduled(createScheduledController({ cron: '0 2 * * *', scheduledTime: Date.now() }), env, ctx);
     await waitOnExecutionContext(ctx);
-    const rows = await sql<{ message: string; event_type: string; data: { partitions_created: number } }[]>`
+    const rows = await sql<{ message: string; event_type: string; data: Record<string, unknown> }[]>`
       SELECT message, event_type, data FROM logging.system_logs
-      WHERE service = 'log_ingest' AND message = 'partitions ensured' AND received_at >= ${before}`;
+      WHERE service = 'log_ingest' AND message LIKE 'retention run %' AND received_at >= ${before}`;
     expect(rows.length).toBeGreaterThanOrEqual(1);
-    expect(rows[0]).toMatchObject({ event_type: 'maintenance', data: { premake_days: 14 } });
+    expect(rows[0]!.event_type).toBe('cleanup');
+    expect(rows[0]!.data).toHaveProperty('partitionsCreated');
+    expect(rows[0]!.data).toHaveProperty('rowsPurged');
+    expect(rows[0]!.data).toHaveProperty('durationMs');
   });
 
   it('every answer echoes X-Correlation-ID, taking the caller\'s when given', async () => {

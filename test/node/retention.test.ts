@@ -1,0 +1,177 @@
+/**
+ * Retention against a real Postgres of its own (it drops partitions), with data at many ages and
+ * a controllable clock.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSql, type Sql } from '../../shared/db/client';
+import { insertBatch, type LogRow, type MetricRow } from '../../shared/db/ingest';
+import { archiveDay, ensureDay, listDays } from '../../shared/db/retention';
+import { freePort, migrate, startEmbedded, type Database } from '../../shared/cli/database';
+import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
+
+const DAY = 86_400_000;
+const NOW = new Date();
+const AGES = [0, 5, 29, 31, 45, 89, 91, 100, 120];
+const dayOf = (age: number, now = NOW) => new Date(now.getTime() - age * DAY).toISOString().slice(0, 10);
+
+let dir: string;
+let db: Database;
+let sql: Sql;
+
+/** Per age: an INFO system log, an ERROR, a CRITICAL, a trading INFO, and a metric, at noon UTC. */
+async function seed(ages: number[], tag: string) {
+  const logs: LogRow[] = [];
+  const metrics: MetricRow[] = [];
+  for (const age of ages) {
+    const ts = `${dayOf(age)}T12:00:00.000Z`;
+    const base = { timestamp: ts, service: 'execution', data: { age, tag }, correlation_id: null };
+    logs.push({ ...base, id: crypto.randomUUID(), level: 'INFO', message: `info ${age}`, event_type: 'system' });
+    logs.push({ ...base, id: crypto.randomUUID(), level: 'ERROR', message: `error ${age}`, event_type: null });
+    logs.push({ ...base, id: crypto.randomUUID(), level: 'CRITICAL', message: `critical ${age}`, event_type: null });
+    logs.push({ ...base, id: crypto.randomUUID(), level: 'INFO', message: `trade ${age}`, event_type: 'trading' });
+    metrics.push({ ...base, id: crypto.randomUUID(), operation: `op ${age}`, execution_time_ms: 1, memory_usage_mb: null, cpu_usage_percent: null });
+  }
+  await insertBatch(sql, logs, metrics);
+}
+
+async function where(tag: string) {
+  const active = await sql<{ m: string }[]>`SELECT message AS m FROM logging.system_logs WHERE data->>'tag' = ${tag}`;
+  const archived = await sql<{ m: string }[]>`SELECT message AS m FROM logging.archived_system_logs WHERE data->>'tag' = ${tag}`;
+  const metrics = await sql<{ m: string }[]>`SELECT operation AS m FROM logging.performance_logs WHERE data->>'tag' = ${tag}`;
+  const archivedMetrics = await sql<{ m: string }[]>`SELECT operation AS m FROM logging.archived_performance_logs WHERE data->>'tag' = ${tag}`;
+  const sort = (r: { m: string }[]) => r.map((x) => x.m).sort();
+  return { active: sort(active), archived: sort(archived), metrics: sort(metrics), archivedMetrics: sort(archivedMetrics) };
+}
+
+function expected(ages: number[], archiveAfter = 30, keepUntil = 90) {
+  const active = ages.filter((a) => a <= archiveAfter - 1 || a < archiveAfter);
+  const archivedAges = ages.filter((a) => a > archiveAfter - 1 && !active.includes(a) && a < keepUntil);
+  const sort = (xs: string[]) => xs.sort();
+  return {
+    active: sort(active.flatMap((a) => [`info ${a}`, `error ${a}`, `critical ${a}`, `trade ${a}`])),
+    archived: sort(archivedAges.flatMap((a) => [`error ${a}`, `critical ${a}`, `trade ${a}`])),
+    metrics: sort(active.map((a) => `op ${a}`)),
+    archivedMetrics: [],
+  };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'retention-'));
+  chmodSync(dir, 0o755);
+  db = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
+  await migrate(db.url);
+  sql = createSql(db.url, { max: 4 });
+}, 120_000);
+
+afterAll(async () => {
+  await sql?.end();
+  await db?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('retention', () => {
+  it('moves every class where the policy says, by whole days, and a second run changes nothing', async () => {
+    // Half the old days get their partition first; the others land in the default partition.
+    for (const age of [31, 89, 100]) {
+      await ensureDay(sql, 'system_logs', dayOf(age));
+      await ensureDay(sql, 'performance_logs', dayOf(age));
+    }
+    await seed(AGES, 'a');
+    const first = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    expect(first.errors).toEqual([]);
+    expect(await where('a')).toEqual(expected(AGES));
+    expect(first.rowsKept).toMatchObject({ error: 6, trading: 3, total: 9 }); // ERROR and CRITICAL of 31, 45, 89
+    expect(first.rowsPurged.system_logs).toBe(3 + 3 * 4); // info of 31/45/89 + everything of 91/100/120
+    expect(first.rowsPurged.performance_logs).toBe(6);
+    expect(first.defaultDaysSwept.length).toBeGreaterThan(0);
+    // Nothing of a day older than 30 is left in the active tables' partitions or default.
+    const oldest = (await listDays(sql, 'system_logs'))[0]!;
+    expect(oldest >= dayOf(30)).toBe(true);
+    const [{ n }] = (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM logging.system_logs_default`) as unknown as [{ n: number }];
+    expect(n).toBe(0);
+
+    const second = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    expect(second).toMatchObject({ daysArchived: [], archivedDaysDropped: [], partitionsDropped: 0, partitionsCreated: 0, errors: [] });
+    expect(await where('a')).toEqual(expected(AGES));
+  });
+
+  it('a dry run reports what it would do and changes nothing', async () => {
+    await seed([40], 'dry');
+    const before = await where('dry');
+    const plan = await runRetention(sql, DEFAULT_POLICY, { now: NOW, dryRun: true });
+    expect(plan.actions.some((a) => a.includes(dayOf(40)) && a.startsWith('move system_logs'))).toBe(true);
+    expect(await where('dry')).toEqual(before);
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    expect(await where('dry')).toEqual(expected([40]));
+  });
+
+  it('two concurrent runs: one holds the lease, the result is the same', async () => {
+    await seed([50, 95], 'c');
+    const other = createSql(db.url, { max: 2 });
+    const [a, b] = await Promise.all([runRetention(sql, DEFAULT_POLICY, { now: NOW }), runRetention(other, DEFAULT_POLICY, { now: NOW })]);
+    await other.end();
+    expect([a.skipped, b.skipped].filter(Boolean)).toHaveLength(1);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+    expect(await where('c')).toEqual(expected([50, 95]));
+  });
+
+  it('a crash between steps loses nothing, and the next run finishes the work', async () => {
+    await seed([60, 61], 'crash');
+    const target = `archive system_logs ${dayOf(61)}`;
+    await expect(runRetention(sql, DEFAULT_POLICY, { now: NOW, leaseSeconds: 1, onStep: (s) => { if (s === target) throw new Error('injected crash'); } })).rejects.toThrow('injected crash');
+    // The crashed day is untouched: all its rows still active.
+    expect((await where('crash')).active).toEqual(expect.arrayContaining(['info 61', 'error 61', 'trade 61']));
+    await new Promise((r) => setTimeout(r, 1100)); // the dead run's lease expires
+    const next = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    expect(next.errors).toEqual([]);
+    expect(await where('crash')).toEqual(expected([60, 61]));
+  });
+
+  it('a crash inside a day\'s move rolls the whole day back', async () => {
+    await seed([70], 'tx');
+    await runRetention(sql, { ...DEFAULT_POLICY, archiveAfterDays: 80 }, { now: NOW }); // day 70 now has its own partition
+    await expect(archiveDay(sql, 'system_logs', dayOf(70), `level = 'ERROR'`, { beforeDetach: async () => { throw new Error('power cut'); } })).rejects.toThrow('power cut');
+    expect((await where('tx')).active).toHaveLength(4);
+    expect((await where('tx')).archived).toHaveLength(0);
+  });
+
+  it('catches up after ten missed days', async () => {
+    await seed([25, 28], 'late');
+    const later = new Date(NOW.getTime() + 10 * DAY);
+    const run = await runRetention(sql, DEFAULT_POLICY, { now: later });
+    expect(run.errors).toEqual([]);
+    // Now 35 and 38 days old: archived.
+    const w = await where('late');
+    expect(w.active).toEqual([]);
+    expect(w.archived).toEqual(['critical 25', 'critical 28', 'error 25', 'error 28', 'trade 25', 'trade 28']);
+    // And the coming days were made ahead of the new date.
+    expect(await listDays(sql, 'system_logs')).toContain(dayOf(-14, later));
+  });
+
+  it('ingest keeps working while the job runs', async () => {
+    await seed([33, 34, 35, 36, 37], 'busy');
+    let stop = false;
+    let inserted = 0;
+    const errors: unknown[] = [];
+    const writer = (async () => {
+      while (!stop) {
+        try {
+          const rows: LogRow[] = Array.from({ length: 200 }, (_, i) => ({ id: crypto.randomUUID(), timestamp: new Date().toISOString(), service: 'execution', level: 'INFO', message: `live ${i}`, data: { tag: 'live' }, correlation_id: null, event_type: null }));
+          inserted += (await insertBatch(sql, rows, [])).logsInserted;
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    })();
+    const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    stop = true;
+    await writer;
+    expect(errors).toEqual([]);
+    expect(run.errors).toEqual([]);
+    expect(inserted).toBeGreaterThan(0);
+    expect(await where('busy')).toEqual(expected([33, 34, 35, 36, 37]));
+  });
+});
