@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { createSql } from '../db/client';
 import { createServiceLogging } from '../db/service-logging';
 import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../retention';
-import { openDatabase } from './database';
+import { migrate, openDatabase } from './database';
 
 const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, now: { type: 'string' } } });
 
@@ -26,6 +26,7 @@ function policyFromEnv(): RetentionPolicy {
 }
 
 const db = await openDatabase();
+if (!process.env.DATABASE_URL) await migrate(db.url); // the embedded database is ours to keep current
 const sql = createSql(db.url, { max: 2 });
 let failed = false;
 try {

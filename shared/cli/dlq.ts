@@ -13,7 +13,7 @@ import { insertBatch } from '../db/ingest';
 import { validateBatch } from '../ingest';
 import { DEV_CREDENTIALS } from '../qstash/signing';
 import { REPLAY_PATH } from '../qstash/replay';
-import { openDatabase, portIsOpen } from './database';
+import { migrate, openDatabase, portIsOpen } from './database';
 
 interface QStashDlqMessage {
   dlqId: string;
@@ -59,6 +59,7 @@ async function main() {
     process.exit(2);
   }
   const db = await openDatabase();
+  if (!process.env.DATABASE_URL) await migrate(db.url); // the embedded database is ours to keep current
   const sql = createSql(db.url, { max: 1 });
   let failures = 0;
   try {

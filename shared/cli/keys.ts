@@ -38,7 +38,7 @@ async function main() {
   if (command === 'revoke' && !arg) fail(USAGE);
 
   const db = await openDatabase();
-  if (db.startedHere) await migrate(db.url);
+  if (!process.env.DATABASE_URL) await migrate(db.url); // the embedded database is ours to keep current
   const sql = createSql(db.url, { max: 1 });
   try {
     if (command === 'create') {

@@ -1,0 +1,129 @@
+/**
+ * npm run bench:retention [-- --rows 5000000 --days 120 --scales 1,4]
+ *
+ * For each scale: loads rows×scale system logs over `days` days (10% ERROR/CRITICAL, 5% trading)
+ * and brings it to the steady state (a first run archives days 31-90 and drops 91+). Then times the
+ * daily run, the clock one day on (one day archived, one archived day dropped), two ways on the
+ * same data: by partitions (ours) and the seed's way (INSERT INTO archive … SELECT, then DELETE in
+ * batches of 1,000 rows). Prints both, the ratio, and the daily run at each scale.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createSql, type Sql } from '../../shared/db/client';
+import { freePort, migrate, startEmbedded } from '../../shared/cli/database';
+import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
+
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '120' }, scales: { type: 'string', default: '1,4' } } });
+const ROWS = Number(values.rows);
+const DAYS = Number(values.days);
+const SCALES = values.scales!.split(',').map(Number);
+const NOW = new Date();
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function load(sql: Sql, rows: number) {
+  await sql.unsafe(`SELECT logging.ensure_partitions((now() AT TIME ZONE 'UTC')::date - ${DAYS}, (now() AT TIME ZONE 'UTC')::date + 1)`);
+  const chunk = 1_000_000;
+  for (let start = 0; start < rows; start += chunk) {
+    const n = Math.min(chunk, rows - start);
+    await sql.unsafe(`
+      INSERT INTO logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp")
+      SELECT gen_random_uuid(),
+             (ARRAY['execution','risk_management','strategy_engine','data_ingestion','analytics','notification'])[1 + g % 6],
+             CASE WHEN g % 20 = 0 THEN 'ERROR' WHEN g % 20 = 1 THEN 'CRITICAL' WHEN g % 5 = 2 THEN 'DEBUG' ELSE 'INFO' END,
+             'Order ' || g || ' routed',
+             jsonb_build_object('order_id', 'ORD' || g, 'symbol', 'AAPL', 'quantity', g % 500),
+             'trade-' || (g / 10),
+             CASE WHEN g % 20 = 3 THEN 'trading' ELSE 'system' END,
+             now() - ((g::float8 / ${rows}) * ${DAYS} * interval '1 day')
+      FROM generate_series(${start}, ${start + n - 1}) AS g`);
+  }
+  await sql`ANALYZE logging.system_logs`;
+}
+
+async function reset(sql: Sql) {
+  await sql.unsafe(`DROP TABLE IF EXISTS logging.baseline_logs, logging.baseline_archive`);
+  // Drop every day partition and archive partition; the tables and default partitions stay.
+  const parts = await sql<{ name: string }[]>`
+    SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+    WHERE p.relname IN ('system_logs', 'archived_system_logs', 'performance_logs', 'archived_performance_logs') AND c.relname ~ '_p[0-9]{8}$'`;
+  for (const p of parts) await sql.unsafe(`DROP TABLE logging.${p.name}`);
+  await sql`TRUNCATE logging.system_logs, logging.performance_logs`;
+  await sql`DELETE FROM logging.job_leases`;
+}
+
+/** The seed's way, as a daily run at `now`: archive what crossed 30 days, then delete 1,000 rows at a time. */
+async function baselineRun(sql: Sql, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - 30 * 86_400_000);
+  const expire = new Date(now.getTime() - 90 * 86_400_000);
+  const t0 = performance.now();
+  await sql`INSERT INTO logging.baseline_archive SELECT * FROM logging.baseline_logs
+            WHERE "timestamp" < ${cutoff} AND "timestamp" >= ${expire} AND (level IN ('ERROR', 'CRITICAL') OR event_type = 'trading')
+            ON CONFLICT DO NOTHING`;
+  for (const [table, before] of [['baseline_archive', expire], ['baseline_logs', cutoff]] as const) {
+    for (;;) {
+      const r = await sql.unsafe(
+        `DELETE FROM logging.${table} WHERE (id, "timestamp") IN (SELECT id, "timestamp" FROM logging.${table} WHERE "timestamp" < $1 LIMIT 1000)`,
+        [before.toISOString()],
+      );
+      if (r.count === 0) break;
+    }
+  }
+  return performance.now() - t0;
+}
+
+/** The seed's tables (plain, with the seed's indexes), holding the same rows. */
+async function baselineTables(sql: Sql) {
+  await sql.unsafe(`DROP TABLE IF EXISTS logging.baseline_logs, logging.baseline_archive`);
+  await sql.unsafe(`CREATE TABLE logging.baseline_logs AS SELECT * FROM logging.system_logs`);
+  await sql.unsafe(`ALTER TABLE logging.baseline_logs ADD PRIMARY KEY (id, "timestamp")`);
+  for (const cols of ['"timestamp"', 'service', 'level', 'correlation_id', 'event_type', 'service, "timestamp"']) {
+    await sql.unsafe(`CREATE INDEX ON logging.baseline_logs (${cols})`);
+  }
+  await sql.unsafe(`CREATE TABLE logging.baseline_archive (LIKE logging.baseline_logs INCLUDING ALL)`);
+  await sql`ANALYZE logging.baseline_logs`;
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-retention-'));
+  chmodSync(dir, 0o755);
+  const db = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
+  const sql = createSql(db.url, { max: 2 });
+  try {
+    await migrate(db.url);
+    console.log(`${ROWS} rows × scale over ${DAYS} days; ${os.cpus().length} cores`);
+    const DAY = 86_400_000;
+    for (const scale of SCALES) {
+      const rows = ROWS * scale;
+      let t = performance.now();
+      await reset(sql);
+      await load(sql, rows);
+      await baselineTables(sql);
+      console.log(`scale ${scale}: ${rows} rows loaded (and copied into the seed's plain tables) in ${s(performance.now() - t)}`);
+      // Steady state: both ways catch up once (timed, for the record), then the next day is timed.
+      t = performance.now();
+      const catchUp = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+      const catchUpMs = performance.now() - t;
+      const baseCatchUp = await baselineRun(sql, NOW);
+      console.log(`  first run (catch-up: ${catchUp.daysArchived.length} days archived, ${catchUp.partitionsDropped} partitions dropped): ours ${s(catchUpMs)}, seed's way ${s(baseCatchUp)}`);
+      const tomorrow = new Date(NOW.getTime() + DAY);
+      t = performance.now();
+      const daily = await runRetention(sql, DEFAULT_POLICY, { now: tomorrow });
+      const dailyMs = performance.now() - t;
+      const baseDaily = await baselineRun(sql, tomorrow);
+      const [size] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM logging.system_logs`;
+      console.log(`  daily run (${daily.daysArchived.length} day archived, ${daily.partitionsDropped} partitions dropped, ${daily.rowsKept.total} rows kept; table ${size!.n} rows):`);
+      console.log(`    ours ${s(dailyMs)}, seed's way ${s(baseDaily)}, ratio ${(baseDaily / dailyMs).toFixed(0)}×`);
+    }
+  } finally {
+    await sql.end();
+    await db.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
