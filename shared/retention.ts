@@ -119,10 +119,11 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
     const tables: ActiveTable[] = ['system_logs', 'performance_logs'];
 
     // 1. Premake the coming days.
-    for (let d = -1; d <= policy.premakeDays; d++) {
-      const day = isoDay(nowMs + d * DAY_MS);
-      for (const table of tables) {
-        if ((await listDays(sql, table)).includes(day)) continue;
+    for (const table of tables) {
+      const existing = new Set(await listDays(sql, table));
+      for (let d = -1; d <= policy.premakeDays; d++) {
+        const day = isoDay(nowMs + d * DAY_MS);
+        if (existing.has(day)) continue;
         await step(`premake ${table} ${day}`);
         act(`create partition ${table} ${day}`);
         if (!dryRun && (await ensureDay(sql, table, day))) summary.partitionsCreated++;
@@ -148,12 +149,11 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
         if (day >= archiveBefore) continue;
         try {
           await step(`archive ${table} ${day}`);
-          const counts = await countDay(sql, table, day, table === 'system_logs' ? CLASSES : {});
           const toKeep = keep && day >= expireBefore ? keep : null;
-          const kept = toKeep ? (await countDay(sql, table, day, { kept: toKeep })).kept! : 0;
-          act(toKeep ? `archive ${kept} of ${counts.total} ${table} rows of ${day}, drop the day` : `drop ${table} ${day} (${counts.total} rows, past every retention)`);
+          const counts = await countDay(sql, table, day, { ...(table === 'system_logs' ? CLASSES : {}), ...(toKeep ? { kept: toKeep } : {}) });
+          act(toKeep ? `archive ${counts.kept} of ${counts.total} ${table} rows of ${day}, drop the day` : `drop ${table} ${day} (${counts.total} rows, past every retention)`);
           if (dryRun) continue;
-          const result = await archiveDay(sql, table, day, toKeep);
+          const result = toKeep ? await archiveDay(sql, table, day, toKeep, { total: counts.total! }) : { total: await dropDay(sql, table, day, counts.total!), kept: 0 };
           summary.partitionsDropped++;
           summary.rowsPurged[table] += result.total - result.kept;
           summary.rowsKept.total += result.kept;

@@ -91,13 +91,19 @@ export interface ArchiveResult {
  * or a late row made it already), then detaches and drops the active day. All or nothing: a crash
  * at any point leaves the day as it was, for the next run.
  */
-export async function archiveDay(sql: Sql, table: ActiveTable, day: string, keep: string | null, hooks: { beforeDetach?: () => Promise<void> } = {}): Promise<ArchiveResult> {
+export async function archiveDay(
+  sql: Sql,
+  table: ActiveTable,
+  day: string,
+  keep: string | null,
+  options: { beforeDetach?: () => Promise<void>; /** the day's row count, when the caller has it */ total?: number } = {},
+): Promise<ArchiveResult> {
   const active = partitionName(table, day);
   const archiveTable = ARCHIVE_OF[table];
   const archived = partitionName(archiveTable, day);
   return sql.begin(async (tx) => {
     await limits(tx);
-    const [{ total }] = (await tx.unsafe<{ total: number }[]>(`SELECT count(*)::int AS total FROM logging.${active}`)) as unknown as [{ total: number }];
+    const total = options.total ?? ((await tx.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM logging.${active}`))[0]!.n);
     let kept = 0;
     if (keep) {
       const [exists] = await tx<{ attached: boolean }[]>`
@@ -111,7 +117,7 @@ export async function archiveDay(sql: Sql, table: ActiveTable, day: string, keep
       );
       kept = inserted.count;
     }
-    await hooks.beforeDetach?.();
+    await options.beforeDetach?.();
     await tx.unsafe(`ALTER TABLE logging.${table} DETACH PARTITION logging.${active}`);
     await tx.unsafe(`DROP TABLE logging.${active}`);
     return { total, kept };
@@ -119,11 +125,11 @@ export async function archiveDay(sql: Sql, table: ActiveTable, day: string, keep
 }
 
 /** Detaches and drops one day partition; returns how many rows it held. */
-export async function dropDay(sql: Sql, table: string, day: string): Promise<number> {
+export async function dropDay(sql: Sql, table: string, day: string, knownRows?: number): Promise<number> {
   const name = partitionName(table, day);
   return sql.begin(async (tx) => {
     await limits(tx);
-    const [{ n }] = (await tx.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM logging.${name}`)) as unknown as [{ n: number }];
+    const n = knownRows ?? (await tx.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM logging.${name}`))[0]!.n;
     await tx.unsafe(`ALTER TABLE logging.${checkTable(table)} DETACH PARTITION logging.${name}`);
     await tx.unsafe(`DROP TABLE logging.${name}`);
     return n;
