@@ -2,7 +2,7 @@ import { recordDeadLetter } from '../../shared/db/dead-letters';
 import { isTransientDbError } from '../../shared/db/errors';
 import { insertBatch } from '../../shared/db/ingest';
 import { ApiError } from '../../shared/errors';
-import { validateBatch } from '../../shared/ingest';
+import { trustedPolicy, validateBatch } from '../../shared/ingest';
 import { publicBase, REPLAY_FAILED_PATH, REPLAY_PATH, verifyQStashSignature } from '../../shared/qstash/replay';
 import type { App } from '../types';
 
@@ -51,7 +51,7 @@ export function registerReplay(app: App) {
       return deadLetter(`not a replay batch: ${(error as Error).message}`);
     }
     // Validated again (without the age limits: a replay may arrive days later), ids kept.
-    const batch = validateBatch(parsed, { service: '*', nowMs: Date.now(), maxFutureSkewMs: Infinity, maxAgeMs: Infinity, sanitize: true });
+    const batch = validateBatch(parsed, trustedPolicy());
     if (batch.rejected.length > 0) {
       return deadLetter(`records refused: ${JSON.stringify(batch.rejected).slice(0, 2000)}`);
     }

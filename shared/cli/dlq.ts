@@ -10,7 +10,7 @@ import { Client } from '@upstash/qstash';
 import { createSql, type Sql } from '../db/client';
 import { markReplayed, pendingDeadLetters } from '../db/dead-letters';
 import { insertBatch } from '../db/ingest';
-import { validateBatch } from '../ingest';
+import { trustedPolicy, validateBatch } from '../ingest';
 import { DEV_CREDENTIALS } from '../qstash/signing';
 import { REPLAY_PATH } from '../qstash/replay';
 import { migrate, openDatabase, portIsOpen } from './database';
@@ -45,7 +45,7 @@ async function qstashDlq(client: Client): Promise<QStashDlqMessage[]> {
 /** Stores a replay batch's records; returns [stored, duplicates]. Throws when they cannot be stored. */
 async function storePayload(sql: Sql, payload: string): Promise<[number, number]> {
   const parsed = JSON.parse(payload) as { logs?: unknown[]; metrics?: unknown[] };
-  const batch = validateBatch(parsed, { service: '*', nowMs: Date.now(), maxFutureSkewMs: Infinity, maxAgeMs: Infinity, sanitize: true });
+  const batch = validateBatch(parsed, trustedPolicy());
   if (batch.rejected.length) throw new Error(`${batch.rejected.length} records are invalid: ${JSON.stringify(batch.rejected).slice(0, 300)}`);
   const r = await insertBatch(sql, batch.logs, batch.metrics);
   const stored = r.logsInserted + r.metricsInserted;

@@ -1,4 +1,7 @@
+import { sha256Hex } from '../hash';
 import type { Sql } from './client';
+
+export { sha256Hex };
 
 export const SCOPES = ['ingest', 'read'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -17,10 +20,6 @@ export interface ApiKeyInfo extends ApiKey {
   revoked_at: Date | null;
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** A new random key: `lk_` and 43 base64url characters (256 bits). */
 export function generateKey(): string {

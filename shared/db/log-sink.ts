@@ -1,7 +1,7 @@
 import type { SendResult, Sink } from '../logging/sink';
 import { toJsonSafe } from '../logging/sink';
 import type { IngestRequest } from '../wire';
-import { validateBatch } from '../ingest';
+import { trustedPolicy, validateBatch } from '../ingest';
 import type { Sql } from './client';
 import { isTransientDbError } from './errors';
 import { insertBatch } from './ingest';
@@ -20,13 +20,7 @@ export class DatabaseSink implements Sink {
 
   async send(batch: IngestRequest): Promise<SendResult> {
     const envelope = JSON.parse(toJsonSafe(batch)) as { logs?: unknown[]; metrics?: unknown[] };
-    const valid = validateBatch(envelope, {
-      service: '*',
-      nowMs: Date.now(),
-      maxFutureSkewMs: Infinity,
-      maxAgeMs: Infinity,
-      sanitize: true,
-    });
+    const valid = validateBatch(envelope, trustedPolicy());
     try {
       await insertBatch(this.sql, valid.logs, valid.metrics);
       return { ok: true, rejected: valid.rejected };

@@ -6,6 +6,7 @@ import { Client, Receiver } from '@upstash/qstash';
 import type { LogRow, MetricRow } from '../db/ingest';
 import type { Config } from '../env';
 import { ApiError } from '../errors';
+import { sha256Hex } from '../hash';
 
 export const REPLAY_PATH = '/v1/replay';
 export const REPLAY_FAILED_PATH = '/v1/replay/failed';
@@ -47,11 +48,6 @@ export function splitBatch(logs: LogRow[], metrics: MetricRow[], maxBytes: numbe
   metrics.forEach((r) => add('metrics', r));
   flush();
   return bodies;
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export function publicBase(config: Config, requestUrl: string): string {
