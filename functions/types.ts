@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { ApiKey } from '../shared/db/keys';
 import type { Sql } from '../shared/db/client';
@@ -17,4 +17,4 @@ export interface AppEnv {
   };
 }
 
-export type App = Hono<AppEnv>;
+export type App = OpenAPIHono<AppEnv>;

@@ -1,0 +1,147 @@
+/**
+ * Reads for the query API. Every query covers the active and the archived tables (UNION ALL), so
+ * days that retention moved are still found.
+ */
+import type { Sql } from './client';
+
+export interface LogFilter {
+  services?: string[];
+  levels?: string[];
+  eventType?: string;
+  correlationId?: string;
+  from?: string;
+  to?: string;
+  /** Case-insensitive substring of the message. */
+  text?: string;
+  /** JSONB containment on `data`. */
+  data?: Record<string, unknown>;
+}
+
+export interface LogCursor {
+  timestamp: string;
+  id: string;
+}
+
+export interface LogRecord {
+  id: string;
+  timestamp: string;
+  received_at: string;
+  service: string;
+  level: string;
+  message: string;
+  data: Record<string, unknown> | null;
+  correlation_id: string | null;
+  event_type: string | null;
+  archived: boolean;
+}
+
+function conditions(sql: Sql, f: LogFilter, cursor: LogCursor | undefined) {
+  return sql`
+    ${f.services?.length ? sql`AND service IN ${sql(f.services)}` : sql``}
+    ${f.levels?.length ? sql`AND level IN ${sql(f.levels)}` : sql``}
+    ${f.eventType ? sql`AND event_type = ${f.eventType}` : sql``}
+    ${f.correlationId ? sql`AND correlation_id = ${f.correlationId}` : sql``}
+    ${f.from ? sql`AND "timestamp" >= ${f.from}::timestamptz` : sql``}
+    ${f.to ? sql`AND "timestamp" < ${f.to}::timestamptz` : sql``}
+    ${f.text ? sql`AND message ILIKE ${'%' + f.text.replace(/[\\%_]/g, (c) => '\\' + c) + '%'}` : sql``}
+    ${f.data && Object.keys(f.data).length ? sql`AND data @> ${JSON.stringify(f.data)}::text::jsonb` : sql``}
+    ${cursor ? sql`AND ("timestamp", id) < (${cursor.timestamp}::timestamptz, ${cursor.id}::uuid)` : sql``}`;
+}
+
+/** Newest first, stable under concurrent ingest: pages continue strictly after (timestamp, id). */
+export async function searchLogs(sql: Sql, filter: LogFilter, cursor: LogCursor | undefined, limit: number): Promise<LogRecord[]> {
+  const cols = sql`id::text, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp", received_at, service, level, message, data, correlation_id, event_type`;
+  return sql<LogRecord[]>`
+    SELECT * FROM (
+      (SELECT ${cols}, false AS archived FROM logging.system_logs WHERE true ${conditions(sql, filter, cursor)}
+       ORDER BY "timestamp" DESC, id DESC LIMIT ${limit})
+      UNION ALL
+      (SELECT ${cols}, true AS archived FROM logging.archived_system_logs WHERE true ${conditions(sql, filter, cursor)}
+       ORDER BY "timestamp" DESC, id DESC LIMIT ${limit})
+    ) t ORDER BY "timestamp" DESC, id DESC LIMIT ${limit}`;
+}
+
+export interface TraceEvent {
+  kind: 'log' | 'metric';
+  id: string;
+  timestamp: string;
+  service: string;
+  level: string | null;
+  message: string | null;
+  operation: string | null;
+  execution_time_ms: number | null;
+  data: Record<string, unknown> | null;
+  event_type: string | null;
+}
+
+/** Every log and metric of one correlation id, oldest first. */
+export async function traceEvents(sql: Sql, correlationId: string, limit = 5000): Promise<TraceEvent[]> {
+  return sql<TraceEvent[]>`
+    SELECT kind, id, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp", service, level, message, operation, execution_time_ms, data, event_type
+    FROM (
+      SELECT 'log' AS kind, id::text, "timestamp", service, level, message, NULL::text AS operation, NULL::float8 AS execution_time_ms, data, event_type
+        FROM logging.system_logs WHERE correlation_id = ${correlationId}
+      UNION ALL
+      SELECT 'log', id::text, "timestamp", service, level, message, NULL, NULL, data, event_type
+        FROM logging.archived_system_logs WHERE correlation_id = ${correlationId}
+      UNION ALL
+      SELECT 'metric', id::text, "timestamp", service, NULL, NULL, operation, execution_time_ms::float8, data, NULL
+        FROM logging.performance_logs WHERE correlation_id = ${correlationId}
+      UNION ALL
+      SELECT 'metric', id::text, "timestamp", service, NULL, NULL, operation, execution_time_ms::float8, data, NULL
+        FROM logging.archived_performance_logs WHERE correlation_id = ${correlationId}
+    ) t ORDER BY t."timestamp", kind, id LIMIT ${limit}`;
+}
+
+export interface PerformanceStat {
+  service: string;
+  operation: string;
+  count: number;
+  avg_ms: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** The seed's performance query, with percentiles. */
+export async function performanceStats(sql: Sql, since: string, filter: { service?: string; operation?: string }): Promise<PerformanceStat[]> {
+  return sql<PerformanceStat[]>`
+    SELECT service, operation, count(*)::int AS count,
+           round(avg(execution_time_ms), 3)::float8 AS avg_ms,
+           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY execution_time_ms))::numeric, 3)::float8 AS p50_ms,
+           round((percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_ms))::numeric, 3)::float8 AS p95_ms,
+           round((percentile_cont(0.99) WITHIN GROUP (ORDER BY execution_time_ms))::numeric, 3)::float8 AS p99_ms,
+           max(execution_time_ms)::float8 AS max_ms
+    FROM (
+      SELECT service, operation, execution_time_ms, "timestamp" FROM logging.performance_logs
+      UNION ALL
+      SELECT service, operation, execution_time_ms, "timestamp" FROM logging.archived_performance_logs
+    ) t
+    WHERE "timestamp" > ${since}::timestamptz
+      ${filter.service ? sql`AND service = ${filter.service}` : sql``}
+      ${filter.operation ? sql`AND operation = ${filter.operation}` : sql``}
+    GROUP BY service, operation ORDER BY avg_ms DESC`;
+}
+
+export interface ErrorStat {
+  service: string;
+  level: string;
+  count: number;
+  last_occurrence: string;
+}
+
+/** The seed's error analysis, and the error count per time bucket for a chart. */
+export async function errorStats(sql: Sql, since: string, bucketSeconds: number, service?: string): Promise<{ byService: ErrorStat[]; buckets: { bucket: string; count: number }[] }> {
+  const errors = sql`
+    SELECT service, level, "timestamp" FROM logging.system_logs WHERE level IN ('ERROR', 'CRITICAL') AND "timestamp" > ${since}::timestamptz ${service ? sql`AND service = ${service}` : sql``}
+    UNION ALL
+    SELECT service, level, "timestamp" FROM logging.archived_system_logs WHERE level IN ('ERROR', 'CRITICAL') AND "timestamp" > ${since}::timestamptz ${service ? sql`AND service = ${service}` : sql``}`;
+  const byService = await sql<ErrorStat[]>`
+    SELECT service, level, count(*)::int AS count, to_char(max("timestamp") AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_occurrence
+    FROM (${errors}) e GROUP BY service, level ORDER BY count DESC`;
+  const buckets = await sql<{ bucket: string; count: number }[]>`
+    SELECT to_char(date_bin(make_interval(secs => ${bucketSeconds}), "timestamp", 'epoch'::timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bucket, count(*)::int AS count
+    FROM (${errors}) e GROUP BY 1 ORDER BY 1`;
+  return { byService, buckets };
+}

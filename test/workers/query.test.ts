@@ -1,0 +1,142 @@
+import { exports } from 'cloudflare:workers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertBatch, type LogRow, type MetricRow } from '../../shared/db/ingest';
+import type { ErrorBody } from '../../shared/errors';
+import { makeKey, postIngest, testSql, uniqueService } from './helpers';
+
+const sql = testSql();
+afterAll(() => sql.end());
+const DAY = 86_400_000;
+
+let service: string;
+let readKey: string;
+let ingestKey: string;
+const base = Date.now() - 60 * 60_000;
+const archivedDay = new Date(Date.now() - 40 * DAY).toISOString().slice(0, 10);
+
+function get(path: string, key = readKey) {
+  return exports.default.fetch(new Request(`http://logs.test${path}`, { headers: { authorization: `Bearer ${key}` } }));
+}
+
+beforeAll(async () => {
+  service = uniqueService('execution');
+  readKey = await makeKey(service, ['read']);
+  ingestKey = await makeKey(service);
+  const logs: LogRow[] = Array.from({ length: 30 }, (_, i) => ({
+    id: crypto.randomUUID(),
+    timestamp: new Date(base + i * 1000).toISOString(),
+    service,
+    level: i % 10 === 0 ? 'ERROR' : i % 3 === 0 ? 'WARNING' : 'INFO',
+    message: i === 7 ? 'Order ORD-7 rejected by venue' : `Order ${i} created`,
+    data: { i, symbol: i % 2 ? 'AAPL' : 'MSFT', qty: i * 10 },
+    correlation_id: i < 5 ? `trace-${service}` : null,
+    event_type: i % 4 === 0 ? 'trading' : 'system',
+  }));
+  const metrics: MetricRow[] = [10, 20, 30, 40, 100].map((ms, i) => ({
+    id: crypto.randomUUID(), timestamp: new Date(base + i * 1000 + 500).toISOString(), service, operation: 'create_order',
+    execution_time_ms: ms, memory_usage_mb: null, cpu_usage_percent: null, correlation_id: i < 2 ? `trace-${service}` : null, data: null,
+  }));
+  await insertBatch(sql, logs, metrics);
+  // An archived day, as retention leaves it.
+  const next = new Date(Date.parse(archivedDay) + DAY).toISOString().slice(0, 10);
+  await sql.unsafe(`CREATE TABLE IF NOT EXISTS logging.archived_system_logs_p${archivedDay.replaceAll('-', '')} PARTITION OF logging.archived_system_logs FOR VALUES FROM ('${archivedDay} 00:00:00+00') TO ('${next} 00:00:00+00')`);
+  await sql`INSERT INTO logging.archived_system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp")
+            VALUES (gen_random_uuid(), ${service}, 'ERROR', 'old archived error', '{"symbol":"AAPL"}', ${`trace-${service}`}, 'trading', ${archivedDay + 'T10:00:00Z'})`;
+});
+
+describe('GET /v1/logs', () => {
+  it('needs a key with the read scope; read keys cannot ingest', async () => {
+    expect((await get('/v1/logs', 'lk_nope')).status).toBe(401);
+    const forbidden = await get('/v1/logs', ingestKey);
+    expect(forbidden.status).toBe(403);
+    expect(((await forbidden.json()) as ErrorBody).message).toMatch(/read/);
+    expect((await postIngest({ logs: [] }, { key: readKey })).status).toBe(403);
+    const other = await get(`/v1/logs?service=${uniqueService('risk')}`);
+    expect(other.status).toBe(403);
+  });
+
+  it('filters by service, minimum level, event type, correlation id, time, text and data fields; archived days included', async () => {
+    const q = async (params: string) => ((await (await get(`/v1/logs?service=${service}&limit=1000&${params}`)).json()) as { logs: { message: string; level: string; archived: boolean }[] }).logs;
+    expect(await q('')).toHaveLength(31);
+    expect((await q('level=error')).map((l) => l.message)).toEqual(['Order 20 created', 'Order 10 created', 'Order 0 created', 'old archived error']);
+    expect((await q('level=WARNING')).every((l) => ['WARNING', 'ERROR'].includes(l.level))).toBe(true);
+    expect(await q('event_type=trading')).toHaveLength(9);
+    expect(await q(`correlation_id=trace-${service}`)).toHaveLength(6);
+    expect(await q(`from=${encodeURIComponent(new Date(base + 25_000).toISOString())}`)).toHaveLength(5);
+    expect(await q(`to=${encodeURIComponent(new Date(base).toISOString())}`)).toHaveLength(1);
+    expect((await q('q=rejected')).map((l) => l.message)).toEqual(['Order ORD-7 rejected by venue']);
+    expect(await q('data.symbol=AAPL')).toHaveLength(16);
+    expect((await q('data.qty=100')).map((l) => l.message)).toEqual(['Order 10 created']);
+    const archived = (await q('data.symbol=AAPL&level=ERROR')).filter((l) => l.archived);
+    expect(archived.map((l) => l.message)).toEqual(['old archived error']);
+  });
+
+  it('pages newest first with a cursor, without gaps or repeats while ingest goes on', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let page = 0;
+    do {
+      const res = await get(`/v1/logs?service=${service}&limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+      const body = (await res.json()) as { logs: { id: string; timestamp: string }[]; nextCursor: string | null };
+      seen.push(...body.logs.map((l) => l.id));
+      const ts = body.logs.map((l) => l.timestamp);
+      expect([...ts].sort().reverse()).toEqual(ts);
+      cursor = body.nextCursor;
+      if (page++ === 1) {
+        // New records arrive between pages: they are newer than the cursor and do not disturb it.
+        const r = await postIngest({ logs: [{ service, level: 'INFO', message: 'late arrival' }] }, { key: ingestKey });
+        expect(r.status).toBe(200);
+      }
+    } while (cursor);
+    expect(seen).toHaveLength(31);
+    expect(new Set(seen).size).toBe(31);
+  });
+
+  it('a bad filter is a 400 that says which and why', async () => {
+    const cases: [string, string][] = [['level=LOUD', 'level'], ['limit=5000', 'limit'], ['from=yesterday', 'from'], ['colour=red', 'colour'], ['cursor=abc', 'cursor']];
+    for (const [params, path] of cases) {
+      const res = await get(`/v1/logs?${params}`);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as ErrorBody;
+      expect(body.code).toBe('BAD_REQUEST');
+      expect(body.issues?.map((i) => i.path)).toContain(path);
+    }
+  });
+});
+
+describe('GET /v1/traces/{correlation_id}', () => {
+  it('returns every log and metric of the flow as one timeline, with durations', async () => {
+    const res = await get(`/v1/traces/trace-${service}`);
+    const trace = (await res.json()) as { events: { kind: string; offset_ms: number; duration_ms: number | null; message: string | null }[]; duration_ms: number };
+    expect(trace.events).toHaveLength(8); // 5 logs + 2 metrics + 1 archived log
+    expect(trace.events[0]!.message).toBe('old archived error');
+    const offsets = trace.events.map((e) => e.offset_ms);
+    expect([...offsets].sort((a, b) => a - b)).toEqual(offsets);
+    expect(trace.events.filter((e) => e.kind === 'metric').map((e) => e.duration_ms)).toEqual([10, 20]);
+  });
+});
+
+describe('stats', () => {
+  it('performance: count, average, p50, p95, p99 and max by service and operation', async () => {
+    const res = await get(`/v1/stats/performance?window=24h&service=${service}`);
+    const body = (await res.json()) as { operations: Record<string, number | string>[] };
+    expect(body.operations).toEqual([{ service, operation: 'create_order', count: 5, avg_ms: 40, p50_ms: 30, p95_ms: 88, p99_ms: 97.6, max_ms: 100 }]);
+  });
+
+  it('errors: counts by service and level with the last occurrence, and per bucket', async () => {
+    const res = await get(`/v1/stats/errors?window=24h&service=${service}`);
+    const body = (await res.json()) as { by_service: { level: string; count: number }[]; buckets: { count: number }[]; bucket_seconds: number };
+    expect(body.by_service).toEqual([expect.objectContaining({ service, level: 'ERROR', count: 3 })]);
+    expect(body.buckets.reduce((n, b) => n + b.count, 0)).toBe(3);
+    expect(body.bucket_seconds).toBe(1440);
+    expect((await get('/v1/stats/errors?window=2y')).status).toBe(400);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('serves an OpenAPI 3.1 document for the read routes', async () => {
+    const doc = (await (await exports.default.fetch(new Request('http://logs.test/openapi.json'))).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/logs', '/v1/traces/{correlation_id}', '/v1/stats/performance', '/v1/stats/errors']));
+  });
+});
