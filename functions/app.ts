@@ -7,6 +7,7 @@ import { registerHealth } from './routes/health';
 import { registerIngest } from './routes/ingest';
 import { registerQuery } from './routes/query';
 import { registerReplay } from './routes/replay';
+import { registerTail } from './routes/tail';
 import { ApiError } from '../shared/errors';
 import { toRecordIssues } from '../shared/wire';
 import type { AppEnv } from './types';
@@ -28,6 +29,7 @@ export function createApp() {
   registerIngest(app);
   registerReplay(app);
   registerQuery(app);
+  registerTail(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Trading log ingest', version: '1' } });
   return app;

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorStats, performanceStats, searchLogs, traceEvents, type LogCursor } from '../../shared/db/query';
+import { errorStats, performanceStats, searchLogs, traceEvents, type LogCursor, type LogFilter } from '../../shared/db/query';
 import { ApiError } from '../../shared/errors';
 import { LEVELS, LevelSchema } from '../../shared/wire';
 import { requireKey } from '../middleware/auth';
@@ -9,7 +9,7 @@ const WINDOWS: Record<string, number> = { '15m': 900, '1h': 3600, '6h': 21_600, 
 const Window = z.enum(Object.keys(WINDOWS) as [string, ...string[]]).default('24h').openapi({ description: 'How far back' });
 const Timestamp = z.iso.datetime({ offset: true });
 
-const LogsQuery = z
+export const LogsQuery = z
   .object({
     service: z.string().optional().openapi({ description: 'One service, or several separated by commas' }),
     level: LevelSchema.optional().openapi({ description: 'Minimum level' }),
@@ -41,18 +41,44 @@ const ErrorEnvelope = z.object({ code: z.string(), message: z.string(), requestI
 const errors = { 400: { description: 'Bad filter', content: { 'application/json': { schema: ErrorEnvelope } } }, 401: { description: 'No valid key', content: { 'application/json': { schema: ErrorEnvelope } } }, 403: { description: 'Key lacks the read scope', content: { 'application/json': { schema: ErrorEnvelope } } } };
 const security = [{ bearer: [] }];
 
+/** An opaque cursor: base64url of [timestamp, uuid]. */
+export function encodeToken(pair: [string, string]): string {
+  return btoa(JSON.stringify(pair)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function decodeToken(s: string, path: string): [string, string] {
+  try {
+    const [ts, id] = JSON.parse(atob(s.replace(/-/g, '+').replace(/_/g, '/'))) as [string, string];
+    if (!Timestamp.safeParse(ts).success || !/^[0-9a-f-]{36}$/.test(id)) throw new Error();
+    return [ts, id];
+  } catch {
+    throw new ApiError('BAD_REQUEST', `${path} is not one this API issued`, { issues: [{ path, code: 'invalid_cursor', message: 'use the cursor (or event id) the API gave you' }] });
+  }
+}
+
 function encodeCursor(c: LogCursor): string {
-  return btoa(JSON.stringify([c.timestamp, c.id])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return encodeToken([c.timestamp, c.id]);
 }
 
 function decodeCursor(s: string): LogCursor {
-  try {
-    const [timestamp, id] = JSON.parse(atob(s.replace(/-/g, '+').replace(/_/g, '/'))) as [string, string];
-    if (!Timestamp.safeParse(timestamp).success || !/^[0-9a-f-]{36}$/.test(id)) throw new Error();
-    return { timestamp, id };
-  } catch {
-    throw new ApiError('BAD_REQUEST', 'cursor is not one this API issued', { issues: [{ path: 'cursor', code: 'invalid_cursor', message: 'use nextCursor from the previous page' }] });
-  }
+  const [timestamp, id] = decodeToken(s, 'cursor');
+  return { timestamp, id };
+}
+
+/** The filters of /v1/logs (and /v1/tail) as a LogFilter, narrowed to the key's service. */
+export function filterFromQuery(q: z.infer<typeof LogsQuery>, keyService: string): LogFilter {
+  const data: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(q)) if (k.startsWith('data.')) data[k.slice(5)] = dataValue(String(v));
+  return {
+    services: scopedServices(keyService, q.service?.split(',').map((s) => s.trim()).filter(Boolean)),
+    levels: q.level ? LEVELS.slice(LEVELS.indexOf(q.level)) : undefined,
+    eventType: q.event_type,
+    correlationId: q.correlation_id,
+    from: q.from,
+    to: q.to,
+    text: q.q,
+    data,
+  };
 }
 
 function dataValue(v: string): unknown {
@@ -79,21 +105,17 @@ function scopedServices(keyService: string, requested: string[] | undefined): st
  * GET /v1/traces/{correlation_id}, GET /v1/stats/performance, GET /v1/stats/errors.
  * Active and archived days are read together.
  */
+/** The /v1/logs filters, for /v1/tail (which takes them all, limit and cursor aside). */
+export const LogsFilterQuery = LogsQuery;
+
 export function registerQuery(app: App) {
   for (const path of ['/v1/logs', '/v1/traces/*', '/v1/stats/*']) app.use(path, requireKey('read'));
 
   app.openapi(
     createRoute({ method: 'get', path: '/v1/logs', security, request: { query: LogsQuery }, responses: { 200: { description: 'A page of logs, newest first', content: { 'application/json': { schema: LogsPage } } }, ...errors } }),
     async (c) => {
-      const q = c.req.valid('query') as z.infer<typeof LogsQuery> & Record<string, string>;
-      const data: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(q)) if (k.startsWith('data.')) data[k.slice(5)] = dataValue(String(v));
-      const minLevel = q.level ? LEVELS.indexOf(q.level) : 0;
-      const services = scopedServices(c.get('apiKey').service, q.service?.split(',').map((s) => s.trim()).filter(Boolean));
-      const rows = await searchLogs(c.get('sql'), {
-        services, levels: q.level ? LEVELS.slice(minLevel) : undefined, eventType: q.event_type, correlationId: q.correlation_id,
-        from: q.from, to: q.to, text: q.q, data,
-      }, q.cursor ? decodeCursor(q.cursor) : undefined, q.limit as number);
+      const q = c.req.valid('query');
+      const rows = await searchLogs(c.get('sql'), filterFromQuery(q, c.get('apiKey').service), q.cursor ? decodeCursor(q.cursor) : undefined, q.limit as number);
       const last = rows.at(-1);
       return c.json({ logs: rows.map((r) => ({ ...r, received_at: new Date(r.received_at).toISOString() })) as z.infer<typeof LogRecord>[], nextCursor: rows.length === q.limit && last ? encodeCursor(last) : null }, 200);
     },

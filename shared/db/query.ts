@@ -61,6 +61,27 @@ export async function searchLogs(sql: Sql, filter: LogFilter, cursor: LogCursor 
     ) t ORDER BY "timestamp" DESC, id DESC LIMIT ${limit}`;
 }
 
+export interface TailCursor {
+  receivedAt: string;
+  id: string;
+}
+
+/**
+ * New rows in arrival order (received_at, id), after `after`: strictly after the cursor when
+ * `strict`, else from `after.receivedAt` on (the caller skips what it sent already), so that a
+ * batch that committed late is not missed.
+ */
+export async function tailLogs(sql: Sql, filter: LogFilter, after: TailCursor, strict: boolean, limit: number): Promise<(LogRecord & { received_at_text: string })[]> {
+  return sql<(LogRecord & { received_at_text: string })[]>`
+    SELECT id::text, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp",
+           to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at_text, received_at,
+           service, level, message, data, correlation_id, event_type, false AS archived
+    FROM logging.system_logs
+    WHERE ${strict ? sql`(received_at, id) > (${after.receivedAt}::timestamptz, ${after.id}::uuid)` : sql`received_at >= ${after.receivedAt}::timestamptz`}
+      ${conditions(sql, filter, undefined)}
+    ORDER BY received_at, id LIMIT ${limit}`;
+}
+
 export interface TraceEvent {
   kind: 'log' | 'metric';
   id: string;

@@ -1,0 +1,88 @@
+import { streamSSE } from 'hono/streaming';
+import { createSql, releaseSql } from '../../shared/db/client';
+import { tailLogs, type LogFilter, type TailCursor } from '../../shared/db/query';
+import { ApiError } from '../../shared/errors';
+import { requireKey } from '../middleware/auth';
+import type { App } from '../types';
+import { encodeToken, decodeToken, filterFromQuery, LogsFilterQuery } from './query';
+
+export interface TailOptions {
+  /** Poll interval. Default 1 000 ms (Hyperdrive has no LISTEN/NOTIFY). */
+  pollMs?: number;
+  /** A stream ends after this long; EventSource reconnects with Last-Event-ID. Default 15 min. */
+  maxDurationMs?: number;
+  /** Re-read window for batches that commit after later ones. Default 5 000 ms. */
+  lagMs?: number;
+}
+
+/**
+ * GET /v1/tail: Server-Sent Events (`event: log`) of new system logs matching the /v1/logs
+ * filters, in arrival order, resuming after `Last-Event-ID` (or `?cursor=`). Polls by cursor and
+ * stops when the client goes away.
+ */
+export function registerTail(app: App, options: TailOptions = {}) {
+  const pollMs = options.pollMs ?? 1000;
+  const maxDurationMs = options.maxDurationMs ?? 15 * 60_000;
+  const lagMs = options.lagMs ?? 5000;
+
+  app.get('/v1/tail', requireKey('read'), async (c) => {
+    const parsed = LogsFilterQuery.safeParse(c.req.query());
+    if (!parsed.success) throw new ApiError('BAD_REQUEST', 'invalid request parameters', { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), code: i.code, message: i.message })) });
+    const filter: LogFilter = filterFromQuery(parsed.data, c.get('apiKey').service);
+    const resume = c.req.header('last-event-id') ?? parsed.data.cursor;
+    let cursor: TailCursor = resume ? decodeTail(resume) : { receivedAt: new Date().toISOString(), id: '00000000-0000-0000-0000-000000000000' };
+    const connectionString = c.get('config').HYPERDRIVE.connectionString;
+
+    return streamSSE(c, async (stream) => {
+      // Its own client: the request's one is released when the handler returns, the stream goes on.
+      const sql = createSql(connectionString, { max: 1 });
+      const sent = new Map<string, number>();
+      const until = Date.now() + maxDurationMs;
+      let strict = true;
+      // Nothing at or before where the client resumed is sent again, even from the lag window.
+      const floor = cursor;
+      const afterFloor = (receivedAt: string, id: string) => receivedAt > floor.receivedAt || (receivedAt === floor.receivedAt && id > floor.id);
+      let lastPing = Date.now();
+      try {
+        while (!stream.aborted && Date.now() < until) {
+          const from = strict ? cursor : { ...cursor, receivedAt: new Date(Date.parse(cursor.receivedAt) - lagMs).toISOString() };
+          const rows = await tailLogs(sql, filter, from, strict, 500);
+          strict = false;
+          for (const { received_at_text, ...row } of rows) {
+            if (sent.has(row.id) || !afterFloor(received_at_text, row.id)) continue;
+            sent.set(row.id, Date.parse(received_at_text));
+            const id = encodeTail({ receivedAt: received_at_text, id: row.id });
+            if (received_at_text > cursor.receivedAt) cursor = { receivedAt: received_at_text, id: row.id };
+            await stream.writeSSE({ id, event: 'log', data: JSON.stringify({ ...row, received_at: received_at_text }) });
+          }
+          const horizon = Date.parse(cursor.receivedAt) - 2 * lagMs;
+          for (const [id, at] of sent) if (at < horizon) sent.delete(id);
+          if (Date.now() - lastPing > 15_000) {
+            await stream.write(': ping\n\n');
+            lastPing = Date.now();
+          }
+          await stream.sleep(rows.length === 500 ? 0 : pollMs);
+        }
+      } finally {
+        await releaseSql(sql);
+      }
+    });
+  });
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/tail',
+    description: 'Server-Sent Events (`event: log`, data = a LogRecord) of new logs matching the /v1/logs filters, in arrival order. Resumes after Last-Event-ID.',
+    security: [{ bearer: [] }],
+    responses: { 200: { description: 'text/event-stream' } },
+  });
+}
+
+function encodeTail(c: TailCursor): string {
+  return encodeToken([c.receivedAt, c.id]);
+}
+
+function decodeTail(s: string): TailCursor {
+  const [receivedAt, id] = decodeToken(s, 'cursor');
+  return { receivedAt, id };
+}
