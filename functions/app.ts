@@ -5,6 +5,7 @@ import { onError, onNotFound } from './middleware/errors';
 import { services } from './middleware/services';
 import { registerHealth } from './routes/health';
 import { registerIngest } from './routes/ingest';
+import { registerDashboard } from './routes/dashboard';
 import { registerQuery } from './routes/query';
 import { registerReplay } from './routes/replay';
 import { registerTail } from './routes/tail';
@@ -30,6 +31,7 @@ export function createApp() {
   registerReplay(app);
   registerQuery(app);
   registerTail(app);
+  registerDashboard(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Trading log ingest', version: '1' } });
   return app;
