@@ -6,6 +6,7 @@ import { services } from './middleware/services';
 import { registerHealth } from './routes/health';
 import { registerIngest } from './routes/ingest';
 import { registerDashboard } from './routes/dashboard';
+import { registerOpenApiDocs } from './routes/openapi';
 import { registerQuery } from './routes/query';
 import { registerReplay } from './routes/replay';
 import { registerTail } from './routes/tail';
@@ -32,6 +33,7 @@ export function createApp() {
   registerQuery(app);
   registerTail(app);
   registerDashboard(app);
+  registerOpenApiDocs(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Trading log ingest', version: '1' } });
   return app;
