@@ -3,7 +3,8 @@
  * used when DATABASE_URL is unset, and dbmate migrations.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +105,30 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Data
       if (stopped) return;
       stopped = true;
       await pg.stop();
+    },
+  };
+}
+
+/**
+ * A throwaway embedded Postgres, migrated, in a new temporary directory that `stop()` deletes:
+ * for tests and benchmarks.
+ */
+export async function startScratchDatabase(name: string): Promise<Database> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  chmodSync(dir, 0o755); // the server runs as the postgres user when we are root
+  const db = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
+  try {
+    await migrate(db.url);
+  } catch (error) {
+    await db.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    ...db,
+    stop: async () => {
+      await db.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

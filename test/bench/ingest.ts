@@ -6,14 +6,12 @@
  * indexes: the physical limit of this machine. Prints both rates and their ratio.
  */
 import { parseArgs } from 'node:util';
-import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import http from 'node:http';
-import path from 'node:path';
 import { createSql, type Sql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/keys';
-import { freePort, migrate, startEmbedded, type Database } from '../../shared/cli/database';
+import { freePort, migrate, startScratchDatabase, type Database } from '../../shared/cli/database';
 import { startWorker } from '../../shared/cli/worker';
 
 const { values } = parseArgs({
@@ -104,15 +102,9 @@ async function count(sql: Sql): Promise<number> {
 
 async function main() {
   let db: Database | undefined;
-  let dir: string | undefined;
   let url = process.env.DATABASE_URL;
-  if (!url) {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bench-ingest-'));
-    chmodSync(dir, 0o755);
-    db = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
-    url = db.url;
-  }
-  await migrate(url);
+  if (url) await migrate(url);
+  else url = (db = await startScratchDatabase('bench-ingest')).url;
   const sql = createSql(url, { max: CONCURRENCY + 1 });
   const { key } = await createKey(sql, { service: '*', name: 'bench' });
   const worker = await startWorker({ port: await freePort(), databaseUrl: url, stdio: 'ignore' });
@@ -165,7 +157,6 @@ async function main() {
     await worker.stop();
     await sql.end();
     await db?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -6,14 +6,12 @@
  * and end to end through the Worker under `wrangler dev` (auth, validation, a new connection per
  * request locally): a correlation-id lookup, a filtered search page, and the two stats queries.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/keys';
 import { errorStats, performanceStats, searchLogs, traceEvents } from '../../shared/db/query';
-import { freePort, migrate, startEmbedded } from '../../shared/cli/database';
+import { freePort, startScratchDatabase } from '../../shared/cli/database';
 import { startWorker } from '../../shared/cli/worker';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '30' }, runs: { type: 'string', default: '100' } } });
@@ -38,12 +36,9 @@ async function time(fn: (i: number) => Promise<unknown>): Promise<{ p50: number;
 }
 
 async function main() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-query-'));
-  chmodSync(dir, 0o755);
-  const db = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
+  const db = await startScratchDatabase('bench-query');
   const sql = createSql(db.url, { max: 2 });
   try {
-    await migrate(db.url);
     let t = performance.now();
     await sql.unsafe(`SELECT logging.ensure_partitions((now() AT TIME ZONE 'UTC')::date - ${DAYS}, (now() AT TIME ZONE 'UTC')::date + 1)`);
     for (let start = 0; start < ROWS; start += 1_000_000) {
@@ -90,7 +85,6 @@ async function main() {
   } finally {
     await sql.end();
     await db.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -7,12 +7,10 @@
  * same data: by partitions (ours) and the seed's way (INSERT INTO archive … SELECT, then DELETE in
  * batches of 1,000 rows). Prints both, the ratio, and the daily run at each scale.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSql, type Sql } from '../../shared/db/client';
-import { freePort, migrate, startEmbedded } from '../../shared/cli/database';
+import { startScratchDatabase } from '../../shared/cli/database';
 import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '120' }, scales: { type: 'string', default: '1,4' } } });
@@ -86,12 +84,9 @@ async function baselineTables(sql: Sql) {
 }
 
 async function main() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-retention-'));
-  chmodSync(dir, 0o755);
-  const db = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
+  const db = await startScratchDatabase('bench-retention');
   const sql = createSql(db.url, { max: 2 });
   try {
-    await migrate(db.url);
     console.log(`${ROWS} rows × scale over ${DAYS} days; ${os.cpus().length} cores`);
     const DAY = 86_400_000;
     for (const scale of SCALES) {
@@ -119,7 +114,6 @@ async function main() {
   } finally {
     await sql.end();
     await db.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -2,14 +2,11 @@
  * Retention against a real Postgres of its own (it drops partitions), with data at many ages and
  * a controllable clock.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
 import { insertBatch, type LogRow, type MetricRow } from '../../shared/db/ingest';
 import { archiveDay, ensureDay, listDays } from '../../shared/db/retention';
-import { freePort, migrate, startEmbedded, type Database } from '../../shared/cli/database';
+import { startScratchDatabase, type Database } from '../../shared/cli/database';
 import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
 
 const DAY = 86_400_000;
@@ -17,7 +14,6 @@ const NOW = new Date();
 const AGES = [0, 5, 29, 31, 45, 89, 91, 100, 120];
 const dayOf = (age: number, now = NOW) => new Date(now.getTime() - age * DAY).toISOString().slice(0, 10);
 
-let dir: string;
 let db: Database;
 let sql: Sql;
 
@@ -59,17 +55,13 @@ function expected(ages: number[], archiveAfter = 30, keepUntil = 90) {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'retention-'));
-  chmodSync(dir, 0o755);
-  db = await startEmbedded({ dataDir: path.join(dir, 'pg'), port: await freePort(), ephemeral: true });
-  await migrate(db.url);
+  db = await startScratchDatabase('retention');
   sql = createSql(db.url, { max: 4 });
 }, 120_000);
 
 afterAll(async () => {
   await sql?.end();
   await db?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('retention', () => {
