@@ -105,9 +105,6 @@ function scopedServices(keyService: string, requested: string[] | undefined): st
  * GET /v1/traces/{correlation_id}, GET /v1/stats/performance, GET /v1/stats/errors.
  * Active and archived days are read together.
  */
-/** The /v1/logs filters, for /v1/tail (which takes them all, limit and cursor aside). */
-export const LogsFilterQuery = LogsQuery;
-
 export function registerQuery(app: App) {
   for (const path of ['/v1/logs', '/v1/traces/*', '/v1/stats/*']) app.use(path, requireKey('read'));
 

@@ -2,9 +2,10 @@ import { streamSSE } from 'hono/streaming';
 import { createSql, releaseSql } from '../../shared/db/client';
 import { tailLogs, type LogFilter, type TailCursor } from '../../shared/db/query';
 import { ApiError } from '../../shared/errors';
+import { toRecordIssues } from '../../shared/wire';
 import { requireKey } from '../middleware/auth';
 import type { App } from '../types';
-import { encodeToken, decodeToken, filterFromQuery, LogsFilterQuery } from './query';
+import { encodeToken, decodeToken, filterFromQuery, LogsQuery } from './query';
 
 export interface TailOptions {
   /** Poll interval. Default 1 000 ms (Hyperdrive has no LISTEN/NOTIFY). */
@@ -26,8 +27,8 @@ export function registerTail(app: App, options: TailOptions = {}) {
   const lagMs = options.lagMs ?? 5000;
 
   app.get('/v1/tail', requireKey('read'), async (c) => {
-    const parsed = LogsFilterQuery.safeParse(c.req.query());
-    if (!parsed.success) throw new ApiError('BAD_REQUEST', 'invalid request parameters', { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), code: i.code, message: i.message })) });
+    const parsed = LogsQuery.safeParse(c.req.query()); // the /v1/logs filters (limit and cursor aside)
+    if (!parsed.success) throw new ApiError('BAD_REQUEST', 'invalid request parameters', { issues: toRecordIssues(parsed.error) });
     const filter: LogFilter = filterFromQuery(parsed.data, c.get('apiKey').service);
     const resume = c.req.header('last-event-id') ?? parsed.data.cursor;
     let cursor: TailCursor = resume ? decodeTail(resume) : { receivedAt: new Date().toISOString(), id: '00000000-0000-0000-0000-000000000000' };

@@ -3,6 +3,7 @@
  * days that retention moved are still found.
  */
 import type { Sql } from './client';
+import type { LogRow } from './ingest';
 
 export interface LogFilter {
   services?: string[];
@@ -22,16 +23,9 @@ export interface LogCursor {
   id: string;
 }
 
-export interface LogRecord {
-  id: string;
-  timestamp: string;
+/** A system log as read back: the stored row, when it arrived, and whether its day is archived. */
+export interface LogRecord extends LogRow {
   received_at: string;
-  service: string;
-  level: string;
-  message: string;
-  data: Record<string, unknown> | null;
-  correlation_id: string | null;
-  event_type: string | null;
   archived: boolean;
 }
 
