@@ -1,23 +1,32 @@
 /**
- * The seed's two-tier retention, by whole day partitions: a day stays active for
- * `archiveAfterDays`; then the rows that a longer-lived class keeps (errors, trading) move to the
- * archive tables and the day is dropped; an archived day is dropped once the longest retention of
- * its table has passed. Also premakes partitions and sweeps rows out of the default partitions.
- * Idempotent and resumable: each day's move is one transaction, a lease keeps runs from
- * overlapping, and a run after missed days catches up.
+ * The seed's two-tier retention, by whole partitions: a day stays active for `archiveAfterDays`;
+ * then the partition of its rows that a longer-lived class keeps (errors, trading) moves to the
+ * archive table (DETACH and ATTACH), and the rest of the day is dropped; an archived day is dropped
+ * once the longest retention of its table has passed. The same job premakes the coming days and
+ * sweeps rows out of the default partitions.
+ *
+ * Idempotent and resumable: every change is in a transaction that renews the job's lease, each
+ * day's move is all or nothing, a second run finds nothing left to do, and a run after missed days
+ * catches up.
  */
 import type { Sql } from './db/client';
 import {
-  acquireLease,
-  archiveDay,
+  ACTIVE_TABLES,
   ARCHIVE_OF,
+  CLASS_SQL,
+  acquireLease,
+  countArchivedDay,
   countDay,
   defaultPartitionDays,
-  dropDay,
-  ensureDay,
-  listDays,
+  ensureDays,
+  LeaseLostError,
+  partitionDays,
   releaseLease,
+  retire,
   type ActiveTable,
+  type Lease,
+  type LogTable,
+  type RetirePlan,
 } from './db/retention';
 
 /** Defaults: the seed's settings. */
@@ -37,11 +46,6 @@ export const DEFAULT_POLICY: RetentionPolicy = {
   errorLogsDays: 90,
   tradingLogsDays: 90,
   premakeDays: 14,
-};
-
-const CLASSES = {
-  error: `level IN ('ERROR', 'CRITICAL')`,
-  trading: `event_type = 'trading'`,
 };
 
 export interface RetentionSummary {
@@ -71,29 +75,39 @@ export interface RetentionOptions {
   progress?: (line: string) => void;
   /** Test hook: called before each step; throwing there simulates a crash. */
   onStep?: (step: string) => Promise<void> | void;
+  /** How often a step that hit the lock timeout is tried again (after 250 ms, then 500 ms, …). Default 3. */
+  lockRetries?: number;
 }
 
 const DAY_MS = 86_400_000;
+const PREMAKE_BATCH_DAYS = 7;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-function keepPredicate(table: ActiveTable, p: RetentionPolicy): string | null {
-  if (table === 'performance_logs') return p.performanceLogsDays > p.archiveAfterDays ? 'true' : null;
-  if (p.systemLogsDays > p.archiveAfterDays) return 'true';
-  const parts = [p.errorLogsDays > p.archiveAfterDays ? CLASSES.error : null, p.tradingLogsDays > p.archiveAfterDays ? CLASSES.trading : null].filter(Boolean);
-  return parts.length ? parts.map((x) => `(${x})`).join(' OR ') : null;
-}
-
-function maxRetention(table: ActiveTable, p: RetentionPolicy): number {
+/** The longest any row of the table is kept: when its archived days are dropped. */
+function longestRetention(table: ActiveTable, p: RetentionPolicy): number {
   return table === 'performance_logs' ? p.performanceLogsDays : Math.max(p.systemLogsDays, p.errorLogsDays, p.tradingLogsDays);
 }
+
+/** What happens to an active day that reached archive age, by its age and the policy. */
+function planDay(table: ActiveTable, day: string, nowMs: number, p: RetentionPolicy, archiveDays: string[]): RetirePlan {
+  const keptBy = (days: number) => day >= isoDay(nowMs - days * DAY_MS);
+  const archiveHasDay = archiveDays.includes(day);
+  if (table === 'performance_logs') return { table, day, keep: keptBy(p.performanceLogsDays) ? 'all' : 'none', archiveHasDay };
+  if (keptBy(p.systemLogsDays)) return { table, day, keep: 'all', archiveHasDay };
+  const error = keptBy(p.errorLogsDays);
+  const trading = keptBy(p.tradingLogsDays);
+  if (!error && !trading) return { table, day, keep: 'none', archiveHasDay };
+  return { table, day, keep: 'extended', archiveHasDay, ...(error && trading ? {} : { keepOnly: error ? CLASS_SQL.error : CLASS_SQL.trading }) };
+}
+
+const isLockTimeout = (error: unknown) => (error as { code?: string }).code === '55P03';
 
 export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_POLICY, options: RetentionOptions = {}): Promise<RetentionSummary> {
   const started = Date.now();
   const nowMs = (options.now ?? new Date()).getTime();
   const today = isoDay(nowMs);
   const dryRun = options.dryRun ?? false;
-  const holder = options.holder ?? crypto.randomUUID();
-  const leaseSeconds = options.leaseSeconds ?? 900;
+  const lease: Lease = { name: 'retention', holder: options.holder ?? crypto.randomUUID(), ttlSeconds: options.leaseSeconds ?? 900 };
   const progress = options.progress ?? (() => {});
   const summary: RetentionSummary = {
     today, dryRun, partitionsCreated: 0, defaultDaysSwept: [], daysArchived: [],
@@ -104,92 +118,109 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
     summary.actions.push(line);
     progress(`${dryRun ? '[dry run] would ' : ''}${line}`);
   };
-  const step = async (name: string) => {
+  /** Runs one step (skipped in a dry run); a lock timeout is retried, other errors are recorded and the run goes on. */
+  const step = async (name: string, work: () => Promise<void>): Promise<boolean> => {
     await options.onStep?.(name);
-    if (!dryRun && !(await acquireLease(sql, 'retention', holder, leaseSeconds))) throw new Error('lease lost to another run');
+    if (dryRun) return false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await work();
+        return true;
+      } catch (error) {
+        if (isLockTimeout(error) && attempt < (options.lockRetries ?? 3)) {
+          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+          continue;
+        }
+        if (error instanceof LeaseLostError || options.onStep) throw error; // under test, a crash is a crash
+        summary.errors.push(`${name}: ${(error as Error).message}`);
+        progress(`error: ${name}: ${(error as Error).message}`);
+        return false;
+      }
+    }
   };
 
-  if (!dryRun && !(await acquireLease(sql, 'retention', holder, leaseSeconds))) {
+  if (!dryRun && !(await acquireLease(sql, lease))) {
     summary.skipped = 'another retention run holds the lease';
     progress(summary.skipped);
     summary.durationMs = Date.now() - started;
     return summary;
   }
   try {
-    const tables: ActiveTable[] = ['system_logs', 'performance_logs'];
+    const [days, waiting] = await Promise.all([partitionDays(sql), defaultPartitionDays(sql)]);
 
-    // 1. Premake the coming days.
-    for (const table of tables) {
-      const existing = new Set(await listDays(sql, table));
-      for (let d = -1; d <= policy.premakeDays; d++) {
-        const day = isoDay(nowMs + d * DAY_MS);
-        if (existing.has(day)) continue;
-        await step(`premake ${table} ${day}`);
-        act(`create partition ${table} ${day}`);
-        if (!dryRun && (await ensureDay(sql, table, day))) summary.partitionsCreated++;
-      }
+    // 1. Rows that landed in a default partition go to their day (made if needed).
+    for (const { table, day } of waiting) act(`move ${table} rows of ${day} out of the default partition`);
+    if (await step('sweep default partitions', async () => void (summary.partitionsCreated += await ensureDays(sql, waiting, lease)))) {
+      summary.defaultDaysSwept = waiting.map(({ table, day }) => `${table}:${day}`);
+      for (const { table, day } of waiting) if (!days[table].includes(day)) days[table].push(day);
+      for (const table of ACTIVE_TABLES) days[table].sort();
     }
 
-    // 2. Rows that landed in a default partition go to their day (made if needed).
-    for (const table of tables) {
-      for (const day of await defaultPartitionDays(sql, table)) {
-        await step(`sweep ${table} default ${day}`);
-        act(`move ${table} rows of ${day} out of the default partition`);
-        summary.defaultDaysSwept.push(`${table}:${day}`);
-        if (!dryRun && (await ensureDay(sql, table, day))) summary.partitionsCreated++;
-      }
+    // 2. Premake: at least `premakeDays` days ahead, topped up a week at a time (a premade day
+    // costs tens of milliseconds of catalog work; batching keeps six runs in seven free of it).
+    const ahead = (days: number) => Array.from({ length: days + 2 }, (_, i) => isoDay(nowMs + (i - 1) * DAY_MS));
+    const short = ACTIVE_TABLES.some((table) => ahead(policy.premakeDays).some((day) => !days[table].includes(day)));
+    const missing = short
+      ? ACTIVE_TABLES.flatMap((table) => ahead(policy.premakeDays + PREMAKE_BATCH_DAYS - 1).filter((day) => !days[table].includes(day)).map((day) => ({ table, day })))
+      : [];
+    if (missing.length) {
+      act(`create partitions ${missing.map(({ table, day }) => `${table} ${day}`).join(', ')}`);
+      await step('premake', async () => void (summary.partitionsCreated += await ensureDays(sql, missing, lease)));
     }
 
-    // 3. Active days past archiveAfterDays: archive what a class keeps, drop the day.
+    // 3. Archived days past their table's longest retention. They are dropped in the transaction of
+    // the last day moved below, or on their own if no day moves.
+    const expiring = ACTIVE_TABLES.flatMap((table) => {
+      const expireBefore = isoDay(nowMs - longestRetention(table, policy) * DAY_MS);
+      return days[ARCHIVE_OF[table]].filter((d) => d < expireBefore).map((day) => ({ table: ARCHIVE_OF[table], day }));
+    });
+    const expired = await Promise.all(expiring.map(async (e) => ({ ...e, rows: await countArchivedDay(sql, e.table, e.day) })));
+    for (const e of expired) act(`drop ${e.table} ${e.day} (${e.rows} rows)`);
+    let expiredPending = expired.length > 0;
+    const expiredDone = () => {
+      expiredPending = false;
+      for (const e of expired) {
+        summary.archivedDaysDropped.push(`${e.table}:${e.day}`);
+        summary.partitionsDropped++;
+        summary.rowsPurged[e.table === 'archived_system_logs' ? 'system_logs' : 'performance_logs'] += e.rows;
+      }
+    };
+
+    // 4. Active days past archiveAfterDays, oldest first, one transaction per day.
     const archiveBefore = isoDay(nowMs - policy.archiveAfterDays * DAY_MS);
-    for (const table of tables) {
-      const keep = keepPredicate(table, policy);
-      const expireBefore = isoDay(nowMs - maxRetention(table, policy) * DAY_MS);
-      for (const day of await listDays(sql, table)) {
-        if (day >= archiveBefore) continue;
-        try {
-          await step(`archive ${table} ${day}`);
-          const toKeep = keep && day >= expireBefore ? keep : null;
-          const counts = await countDay(sql, table, day, { ...(table === 'system_logs' ? CLASSES : {}), ...(toKeep ? { kept: toKeep } : {}) });
-          act(toKeep ? `archive ${counts.kept} of ${counts.total} ${table} rows of ${day}, drop the day` : `drop ${table} ${day} (${counts.total} rows, past every retention)`);
-          if (dryRun) continue;
-          const result = toKeep ? await archiveDay(sql, table, day, toKeep, { total: counts.total! }) : { total: await dropDay(sql, table, day, counts.total!), kept: 0 };
-          summary.partitionsDropped++;
-          summary.rowsPurged[table] += result.total - result.kept;
-          summary.rowsKept.total += result.kept;
-          if (toKeep) {
-            summary.daysArchived.push(`${table}:${day}`);
-            if (table === 'system_logs') {
-              summary.rowsKept.error += counts.error ?? 0;
-              summary.rowsKept.trading += counts.trading ?? 0;
-            } else summary.rowsKept.performance += result.kept;
-          }
-        } catch (error) {
-          if ((error as Error).message === 'lease lost to another run') throw error;
-          summary.errors.push(`${table} ${day}: ${(error as Error).message}`);
-          progress(`error: ${table} ${day}: ${(error as Error).message}`);
-          if (options.onStep) throw error; // under test, a crash is a crash
+    const due = [...new Set(ACTIVE_TABLES.flatMap((t) => days[t].filter((d) => d < archiveBefore)))].sort();
+    for (const [i, day] of due.entries()) {
+      const plans = ACTIVE_TABLES.filter((t) => days[t].includes(day)).map((t) => planDay(t, day, nowMs, policy, days[ARCHIVE_OF[t]]));
+      const outcomes = await Promise.all(plans.map(async (plan) => {
+        const counts = await countDay(sql, plan.table, day);
+        const kept = plan.keep === 'all' ? counts.total : plan.keep === 'none' ? 0
+          : plan.keepOnly === CLASS_SQL.error ? counts.error : plan.keepOnly === CLASS_SQL.trading ? counts.trading : counts.extended;
+        return { plan, counts, kept };
+      }));
+      for (const { plan, counts, kept } of outcomes) {
+        act(plan.keep === 'none' ? `drop ${plan.table} ${day} (${counts.total} rows, past every retention)`
+          : `archive ${kept} of ${counts.total} ${plan.table} rows of ${day}${plan.keep === 'extended' ? ' (its extended partition)' : ''}, drop the rest`);
+      }
+      const withExpired = i === due.length - 1 && expiredPending;
+      const done = await step(`retire ${day}`, () => retire(sql, plans, withExpired ? expired : [], { lease }));
+      if (!done) continue;
+      if (withExpired) expiredDone();
+      for (const { plan, counts, kept } of outcomes) {
+        summary.partitionsDropped++;
+        summary.rowsPurged[plan.table] += counts.total - kept;
+        summary.rowsKept.total += kept;
+        if (plan.keep === 'none') continue;
+        summary.daysArchived.push(`${plan.table}:${day}`);
+        if (plan.table === 'performance_logs') summary.rowsKept.performance += kept;
+        else {
+          if (plan.keepOnly !== CLASS_SQL.trading) summary.rowsKept.error += counts.error;
+          if (plan.keepOnly !== CLASS_SQL.error) summary.rowsKept.trading += counts.trading;
         }
       }
     }
-
-    // 4. Archived days past their table's longest retention.
-    for (const table of tables) {
-      const archive = ARCHIVE_OF[table];
-      const expireBefore = isoDay(nowMs - maxRetention(table, policy) * DAY_MS);
-      for (const day of await listDays(sql, archive)) {
-        if (day >= expireBefore) continue;
-        await step(`expire ${archive} ${day}`);
-        act(`drop ${archive} ${day}`);
-        if (dryRun) continue;
-        const rows = await dropDay(sql, archive, day);
-        summary.partitionsDropped++;
-        summary.archivedDaysDropped.push(`${archive}:${day}`);
-        summary.rowsPurged[table] += rows;
-      }
-    }
+    if (expiredPending && (await step('expire archived days', () => retire(sql, [], expired, { lease })))) expiredDone();
   } finally {
-    if (!dryRun) await releaseLease(sql, 'retention', holder).catch(() => {}); // an expired lease frees itself
+    if (!dryRun) await releaseLease(sql, lease).catch(() => {}); // an expired lease frees itself
     summary.durationMs = Date.now() - started;
   }
   return summary;

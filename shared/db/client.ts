@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { workerdSocket } from './socket';
 
 export type Sql = postgres.Sql<Record<string, never>>;
+export type TransactionSql = postgres.TransactionSql<Record<string, never>>;
 
 export interface SqlOptions {
   /** Pool size. Default 5, Cloudflare's recommendation for Hyperdrive. */

@@ -39,8 +39,8 @@ export interface InsertResult {
  */
 export async function insertBatch(sql: Sql, logs: readonly LogRow[], metrics: readonly MetricRow[]): Promise<InsertResult> {
   const logsInsert = sql`
-    INSERT INTO logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp")
-    SELECT id, service, level, message, data, correlation_id, event_type, "timestamp"
+    INSERT INTO logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class)
+    SELECT id, service, level, message, data, correlation_id, event_type, "timestamp", logging.retention_class(level, event_type)
     FROM json_to_recordset(${JSON.stringify(logs)}::text::json) AS r(
       id uuid, service text, level text, message text, data jsonb, correlation_id text, event_type text, "timestamp" timestamptz)
     ON CONFLICT DO NOTHING

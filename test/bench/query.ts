@@ -44,14 +44,14 @@ async function main() {
     for (let start = 0; start < ROWS; start += 1_000_000) {
       const n = Math.min(1_000_000, ROWS - start);
       await sql.unsafe(`
-        INSERT INTO logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp")
-        SELECT gen_random_uuid(), (ARRAY['execution','risk_management','strategy_engine','data_ingestion','analytics','notification'])[1 + g % 6],
+        INSERT INTO logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class)
+        SELECT r.*, logging.retention_class(r.level, r.event_type) FROM (SELECT gen_random_uuid(), (ARRAY['execution','risk_management','strategy_engine','data_ingestion','analytics','notification'])[1 + g % 6],
                CASE WHEN g % 50 = 0 THEN 'ERROR' WHEN g % 7 = 0 THEN 'WARNING' ELSE 'INFO' END,
                'Order ' || g || ' routed to venue ' || (g % 9),
                jsonb_build_object('order_id', 'ORD' || g, 'symbol', (ARRAY['AAPL','MSFT','NVDA','TSLA','AMZN'])[1 + g % 5], 'qty', g % 500),
                'trade-' || (g / 8), CASE WHEN g % 4 = 0 THEN 'trading' ELSE 'system' END,
                now() - ((g::float8 / ${ROWS}) * ${DAYS} * interval '1 day')
-        FROM generate_series(${start}, ${start + n - 1}) g`);
+        FROM generate_series(${start}, ${start + n - 1}) g) AS r(id, service, level, message, data, correlation_id, event_type, "timestamp")`);
       await sql.unsafe(`
         INSERT INTO logging.performance_logs (id, service, operation, execution_time_ms, correlation_id, "timestamp")
         SELECT gen_random_uuid(), (ARRAY['execution','risk_management','strategy_engine'])[1 + g % 3], (ARRAY['create_order','check_limits','compute_signal','route_order'])[1 + g % 4],

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
 import { insertBatch, type LogRow, type MetricRow } from '../../shared/db/ingest';
-import { archiveDay, ensureDay, listDays } from '../../shared/db/retention';
+import { ensureDay, listDays, retire } from '../../shared/db/retention';
 import { startScratchDatabase, type Database } from '../../shared/cli/database';
 import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
 
@@ -112,7 +112,7 @@ describe('retention', () => {
 
   it('a crash between steps loses nothing, and the next run finishes the work', async () => {
     await seed([60, 61], 'crash');
-    const target = `archive system_logs ${dayOf(61)}`;
+    const target = `retire ${dayOf(61)}`;
     await expect(runRetention(sql, DEFAULT_POLICY, { now: NOW, leaseSeconds: 1, onStep: (s) => { if (s === target) throw new Error('injected crash'); } })).rejects.toThrow('injected crash');
     // The crashed day is untouched: all its rows still active.
     expect((await where('crash')).active).toEqual(expect.arrayContaining(['info 61', 'error 61', 'trade 61']));
@@ -125,7 +125,8 @@ describe('retention', () => {
   it('a crash inside a day\'s move rolls the whole day back', async () => {
     await seed([70], 'tx');
     await runRetention(sql, { ...DEFAULT_POLICY, archiveAfterDays: 80 }, { now: NOW }); // day 70 now has its own partition
-    await expect(archiveDay(sql, 'system_logs', dayOf(70), `level = 'ERROR'`, { beforeDetach: async () => { throw new Error('power cut'); } })).rejects.toThrow('power cut');
+    const plan = { table: 'system_logs', day: dayOf(70), keep: 'extended', archiveHasDay: false } as const;
+    await expect(retire(sql, [plan], [], { beforeCommit: async () => { throw new Error('power cut'); } })).rejects.toThrow('power cut');
     expect((await where('tx')).active).toHaveLength(4);
     expect((await where('tx')).archived).toHaveLength(0);
   });
@@ -165,5 +166,95 @@ describe('retention', () => {
     expect(run.errors).toEqual([]);
     expect(inserted).toBeGreaterThan(0);
     expect(await where('busy')).toEqual(expected([33, 34, 35, 36, 37]));
+  });
+
+  it('moves a day to the archive as catalog work: the same partition and the same indexes, adopted, not copied', async () => {
+    await ensureDay(sql, 'system_logs', dayOf(42));
+    await seed([42], 'meta');
+    const relation = async (name: string) => {
+      const [row] = await sql<{ file: string; indexes: string; count: number; adopted: number }[]>`
+        SELECT c.relfilenode::text AS file, string_agg(ic.relfilenode::text, ',' ORDER BY ic.relfilenode) AS indexes, count(*)::int AS count,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid))::int AS adopted
+        FROM pg_class c JOIN pg_index i ON i.indrelid = c.oid JOIN pg_class ic ON ic.oid = i.indexrelid
+        WHERE c.relname = ${name} GROUP BY c.relfilenode`;
+      return row;
+    };
+    const day = dayOf(42).replaceAll('-', '');
+    const before = await relation(`system_logs_p${day}_extended`);
+    expect(before!.count).toBe(8);
+    const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    expect(run.errors).toEqual([]);
+    expect(await relation(`system_logs_p${day}_extended`)).toBeUndefined();
+    const after = await relation(`archived_system_logs_p${day}`);
+    expect(after).toEqual({ ...before, adopted: 8 }); // every index now belongs to the archive's
+    expect((await where('meta')).archived).toEqual(['critical 42', 'error 42', 'trade 42']);
+  });
+
+  it('a row that arrives after its day moved is added to the archived day', async () => {
+    await seed([47], 'late-row');
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    const base = { timestamp: `${dayOf(47)}T18:00:00.000Z`, service: 'execution', data: { tag: 'late-row' }, correlation_id: null };
+    await insertBatch(sql, [
+      { ...base, id: crypto.randomUUID(), level: 'ERROR', message: 'late error 47', event_type: null },
+      { ...base, id: crypto.randomUUID(), level: 'INFO', message: 'late info 47', event_type: null },
+    ], []);
+    const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    expect(run.errors).toEqual([]);
+    expect(run.defaultDaysSwept).toContain(`system_logs:${dayOf(47)}`);
+    const w = await where('late-row');
+    expect(w.active).toEqual([]);
+    expect(w.archived).toEqual(['critical 47', 'error 47', 'late error 47', 'trade 47']);
+  });
+
+  it('follows the policy: one class kept longer, or whole days', async () => {
+    await seed([44], 'one-class');
+    const errorsShort = await runRetention(sql, { ...DEFAULT_POLICY, errorLogsDays: 30 }, { now: NOW });
+    expect(errorsShort.errors).toEqual([]);
+    expect(errorsShort.rowsKept).toMatchObject({ error: 0, trading: 1, total: 1 });
+    expect(await where('one-class')).toMatchObject({ active: [], archived: ['trade 44'] });
+
+    await seed([46], 'whole');
+    const wholeDays = await runRetention(sql, { ...DEFAULT_POLICY, systemLogsDays: 60, performanceLogsDays: 60 }, { now: NOW });
+    expect(wholeDays.errors).toEqual([]);
+    expect(await where('whole')).toEqual({
+      active: [], metrics: [], archived: ['critical 46', 'error 46', 'info 46', 'trade 46'], archivedMetrics: ['op 46'],
+    });
+    expect(wholeDays.rowsKept).toMatchObject({ total: 5, performance: 1 });
+  });
+
+  it('waits out a reader holding the table: the lock timeout is retried, ingest is not queued for long', async () => {
+    await seed([52], 'locked');
+    const reader = createSql(db.url, { max: 1 });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holding = reader.begin(async (tx) => {
+      await tx`LOCK TABLE logging.system_logs IN ACCESS SHARE MODE`; // what a long query holds
+      locked();
+      await held;
+    });
+    await isLocked;
+    setTimeout(release, 1_500);
+    const started = Date.now();
+    const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    await holding;
+    await reader.end();
+    expect(run.errors).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThan(1_000); // it did wait, and then it finished
+    expect(await where('locked')).toEqual(expected([52]));
+  });
+
+  it('a run whose lease was taken over stops before changing anything', async () => {
+    await seed([53], 'stolen');
+    const target = `retire ${dayOf(53)}`;
+    const steal = async (step: string) => {
+      if (step === target) await sql`UPDATE logging.job_leases SET holder = gen_random_uuid() WHERE name = 'retention'`;
+    };
+    await expect(runRetention(sql, DEFAULT_POLICY, { now: NOW, onStep: steal })).rejects.toThrow(/lease retention lost/);
+    expect((await where('stolen')).active).toHaveLength(4);
+    await sql`DELETE FROM logging.job_leases`; // the thief is gone
+    expect((await runRetention(sql, DEFAULT_POLICY, { now: NOW })).errors).toEqual([]);
+    expect(await where('stolen')).toEqual(expected([53]));
   });
 });

@@ -38,7 +38,7 @@ describe('day partitions', () => {
 
     const created = await ensurePartitions(sql, day, day);
     expect(created).toBe(2);
-    expect(await partitionOf(id)).toBe(`logging.system_logs_p${isoDay(day).replaceAll('-', '')}`);
+    expect(await partitionOf(id)).toBe(`logging.system_logs_p${isoDay(day).replaceAll('-', '')}_standard`); // INFO: the standard class
     const inDefault = await sql`SELECT 1 FROM logging.system_logs_default WHERE id = ${id}`;
     expect(inDefault).toHaveLength(0);
 

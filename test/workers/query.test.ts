@@ -38,10 +38,9 @@ beforeAll(async () => {
   }));
   await insertBatch(sql, logs, metrics);
   // An archived day, as retention leaves it.
-  const next = new Date(Date.parse(archivedDay) + DAY).toISOString().slice(0, 10);
-  await sql.unsafe(`CREATE TABLE IF NOT EXISTS logging.archived_system_logs_p${archivedDay.replaceAll('-', '')} PARTITION OF logging.archived_system_logs FOR VALUES FROM ('${archivedDay} 00:00:00+00') TO ('${next} 00:00:00+00')`);
-  await sql`INSERT INTO logging.archived_system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp")
-            VALUES (gen_random_uuid(), ${service}, 'ERROR', 'old archived error', '{"symbol":"AAPL"}', ${`trace-${service}`}, 'trading', ${archivedDay + 'T10:00:00Z'})`;
+  await sql`SELECT logging.ensure_day_partition('archived_system_logs', ${archivedDay}::date)`;
+  await sql`INSERT INTO logging.archived_system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class)
+            VALUES (gen_random_uuid(), ${service}, 'ERROR', 'old archived error', '{"symbol":"AAPL"}', ${`trace-${service}`}, 'trading', ${archivedDay + 'T10:00:00Z'}, 'extended')`;
 });
 
 describe('GET /v1/logs', () => {
