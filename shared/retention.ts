@@ -206,7 +206,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
       if (!done) continue;
       if (withExpired) expiredDone();
       for (const { plan, counts, kept } of outcomes) {
-        summary.partitionsDropped++;
+        if (plan.keep !== 'all' || plan.archiveHasDay) summary.partitionsDropped++; // a whole day moved is not dropped
         summary.rowsPurged[plan.table] += counts.total - kept;
         summary.rowsKept.total += kept;
         if (plan.keep === 'none') continue;

@@ -50,8 +50,9 @@ export async function partitionDays(sql: Sql): Promise<Record<LogTable, string[]
   const rows = await sql<{ parent: LogTable; name: string }[]>`
     SELECT p.relname AS parent, c.relname AS name FROM pg_inherits i
     JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-    JOIN pg_namespace n ON n.oid = p.relnamespace
-    WHERE n.nspname = 'logging' AND p.relname IN ${sql([...TABLES])} AND c.relname ~ '_p[0-9]{8}$'`;
+    WHERE i.inhparent IN ('logging.system_logs'::regclass, 'logging.performance_logs'::regclass,
+                          'logging.archived_system_logs'::regclass, 'logging.archived_performance_logs'::regclass)
+      AND c.relname ~ '_p[0-9]{8}$'`;
   const days: Record<LogTable, string[]> = { system_logs: [], performance_logs: [], archived_system_logs: [], archived_performance_logs: [] };
   for (const r of rows) days[r.parent].push(dayOfName(r.name));
   for (const list of Object.values(days)) list.sort();
