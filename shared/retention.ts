@@ -10,6 +10,7 @@
  * catches up.
  */
 import type { Sql } from './db/client';
+import { isoDay } from './db/partitions';
 import {
   ACTIVE_TABLES,
   ARCHIVE_OF,
@@ -81,7 +82,6 @@ export interface RetentionOptions {
 
 const DAY_MS = 86_400_000;
 const PREMAKE_BATCH_DAYS = 7;
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The longest any row of the table is kept: when its archived days are dropped. */
 function longestRetention(table: ActiveTable, p: RetentionPolicy): number {

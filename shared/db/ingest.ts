@@ -34,8 +34,9 @@ export interface InsertResult {
  * Writes a batch in one statement (one round trip, one transaction), one bulk INSERT per table
  * that has records. Each table's records go as one JSON parameter expanded by json_to_recordset,
  * so a batch of any size has at most two parameters. A record already stored (same id and
- * timestamp) is skipped. A table without records is left out of the statement: planning an
- * INSERT into a partitioned table costs even for zero rows, on every new connection.
+ * timestamp, hence the same retention class) is skipped. A table without records is left out of
+ * the statement: planning an INSERT into a partitioned table costs even for zero rows, on every
+ * new connection.
  */
 export async function insertBatch(sql: Sql, logs: readonly LogRow[], metrics: readonly MetricRow[]): Promise<InsertResult> {
   const logsInsert = sql`

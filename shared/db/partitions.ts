@@ -1,19 +1,19 @@
 import type { Sql } from './client';
+import { ACTIVE_TABLES, ensureDays } from './retention';
 
 /**
- * Premakes the day partitions of both tables from `fromDay` to `toDay` (UTC, inclusive), moving
- * rows of those days out of the default partitions. Short lock timeout: under contention it fails
- * and the next run does it, instead of queueing ingest behind it.
+ * Premakes the day partitions of both active tables from `fromDay` to `toDay` (UTC, inclusive),
+ * moving rows of those days out of the default partitions: the retention job's premake, for
+ * callers outside it (`npm start`). Short lock timeout: under contention it fails and the next
+ * run does it, instead of queueing ingest behind it.
  */
 export async function ensurePartitions(sql: Sql, fromDay: Date, toDay: Date): Promise<number> {
-  return sql.begin(async (tx) => {
-    await tx`SET LOCAL lock_timeout = '2s'`;
-    const [row] = await tx<{ created: number }[]>`
-      SELECT logging.ensure_partitions(${isoDay(fromDay)}::date, ${isoDay(toDay)}::date) AS created`;
-    return row!.created;
-  });
+  const days: string[] = [];
+  for (let t = Date.parse(isoDay(fromDay)); t <= toDay.getTime(); t += 86_400_000) days.push(isoDay(t));
+  return ensureDays(sql, ACTIVE_TABLES.flatMap((table) => days.map((day) => ({ table, day }))));
 }
 
-export function isoDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
+/** The UTC day of a time, as YYYY-MM-DD. */
+export function isoDay(time: Date | number): string {
+  return new Date(time).toISOString().slice(0, 10);
 }
