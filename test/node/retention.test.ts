@@ -141,7 +141,11 @@ describe('retention', () => {
     expect(w.active).toEqual([]);
     expect(w.archived).toEqual(['critical 25', 'critical 28', 'error 25', 'error 28', 'trade 25', 'trade 28']);
     // And the coming days were made ahead of the new date.
-    expect(await listDays(sql, 'system_logs')).toContain(dayOf(-14, later));
+    // The horizon was short, so it was topped up a week beyond the 14 days.
+    const days = await listDays(sql, 'system_logs');
+    expect(days).toContain(dayOf(-14, later));
+    expect(days).toContain(dayOf(-20, later));
+    expect(days).not.toContain(dayOf(-21, later));
   });
 
   it('ingest keeps working while the job runs', async () => {
