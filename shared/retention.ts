@@ -28,6 +28,8 @@ import {
   type Lease,
   type LogTable,
   type RetirePlan,
+  type Retired,
+  type DayCounts,
 } from './db/retention';
 
 /** Defaults: the seed's settings. */
@@ -61,6 +63,8 @@ export interface RetentionSummary {
   rowsPurged: { system_logs: number; performance_logs: number };
   archivedDaysDropped: string[];
   partitionsDropped: number;
+  /** Disk space of the partitions dropped, in bytes. */
+  bytesFreed: number;
   durationMs: number;
   errors: string[];
   /** What was (or, with dryRun, would be) done, in order. */
@@ -100,6 +104,17 @@ function planDay(table: ActiveTable, day: string, nowMs: number, p: RetentionPol
   return { table, day, keep: 'extended', archiveHasDay, ...(error && trading ? {} : { keepOnly: error ? CLASS_SQL.error : CLASS_SQL.trading }) };
 }
 
+function keptRows(plan: RetirePlan, counts: DayCounts): number {
+  if (plan.keep === 'all') return counts.total;
+  if (plan.keep === 'none') return 0;
+  return plan.keepOnly === CLASS_SQL.error ? counts.error : plan.keepOnly === CLASS_SQL.trading ? counts.trading : counts.extended;
+}
+
+function describe(plan: RetirePlan, counts: DayCounts, kept: number): string {
+  return plan.keep === 'none' ? `drop ${plan.table} ${plan.day} (${counts.total} rows, past every retention)`
+    : `archive ${kept} of ${counts.total} ${plan.table} rows of ${plan.day}${plan.keep === 'extended' ? ' (its extended partition)' : ''}, drop the rest`;
+}
+
 const isLockTimeout = (error: unknown) => (error as { code?: string }).code === '55P03';
 
 export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_POLICY, options: RetentionOptions = {}): Promise<RetentionSummary> {
@@ -112,7 +127,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
   const summary: RetentionSummary = {
     today, dryRun, partitionsCreated: 0, defaultDaysSwept: [], daysArchived: [],
     rowsKept: { error: 0, trading: 0, performance: 0, total: 0 }, rowsPurged: { system_logs: 0, performance_logs: 0 },
-    archivedDaysDropped: [], partitionsDropped: 0, durationMs: 0, errors: [], actions: [],
+    archivedDaysDropped: [], partitionsDropped: 0, bytesFreed: 0, durationMs: 0, errors: [], actions: [],
   };
   const act = (line: string) => {
     summary.actions.push(line);
@@ -145,6 +160,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
     summary.durationMs = Date.now() - started;
     return summary;
   }
+  let released = false;
   try {
     const [days, waiting] = await Promise.all([partitionDays(sql), defaultPartitionDays(sql)]);
 
@@ -174,53 +190,60 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
       const expireBefore = isoDay(nowMs - longestRetention(table, policy) * DAY_MS);
       return days[ARCHIVE_OF[table]].filter((d) => d < expireBefore).map((day) => ({ table: ARCHIVE_OF[table], day }));
     });
-    const expired = await Promise.all(expiring.map(async (e) => ({ ...e, rows: await countArchivedDay(sql, e.table, e.day) })));
-    for (const e of expired) act(`drop ${e.table} ${e.day} (${e.rows} rows)`);
-    let expiredPending = expired.length > 0;
-    const expiredDone = () => {
-      expiredPending = false;
-      for (const e of expired) {
+    const record = (retired: Retired) => {
+      summary.bytesFreed += retired.bytesFreed;
+      for (const e of retired.expired) {
+        act(`drop ${e.table} ${e.day} (${e.rows} rows)`);
         summary.archivedDaysDropped.push(`${e.table}:${e.day}`);
         summary.partitionsDropped++;
         summary.rowsPurged[e.table === 'archived_system_logs' ? 'system_logs' : 'performance_logs'] += e.rows;
       }
-    };
-
-    // 4. Active days past archiveAfterDays, oldest first, one transaction per day.
-    const archiveBefore = isoDay(nowMs - policy.archiveAfterDays * DAY_MS);
-    const due = [...new Set(ACTIVE_TABLES.flatMap((t) => days[t].filter((d) => d < archiveBefore)))].sort();
-    for (const [i, day] of due.entries()) {
-      const plans = ACTIVE_TABLES.filter((t) => days[t].includes(day)).map((t) => planDay(t, day, nowMs, policy, days[ARCHIVE_OF[t]]));
-      const outcomes = await Promise.all(plans.map(async (plan) => {
-        const counts = await countDay(sql, plan.table, day);
-        const kept = plan.keep === 'all' ? counts.total : plan.keep === 'none' ? 0
-          : plan.keepOnly === CLASS_SQL.error ? counts.error : plan.keepOnly === CLASS_SQL.trading ? counts.trading : counts.extended;
-        return { plan, counts, kept };
-      }));
-      for (const { plan, counts, kept } of outcomes) {
-        act(plan.keep === 'none' ? `drop ${plan.table} ${day} (${counts.total} rows, past every retention)`
-          : `archive ${kept} of ${counts.total} ${plan.table} rows of ${day}${plan.keep === 'extended' ? ' (its extended partition)' : ''}, drop the rest`);
-      }
-      const withExpired = i === due.length - 1 && expiredPending;
-      const done = await step(`retire ${day}`, () => retire(sql, plans, withExpired ? expired : [], { lease }));
-      if (!done) continue;
-      if (withExpired) expiredDone();
-      for (const { plan, counts, kept } of outcomes) {
+      for (const { plan, counts } of retired.days) {
+        const kept = keptRows(plan, counts);
+        act(describe(plan, counts, kept));
         if (plan.keep !== 'all' || plan.archiveHasDay) summary.partitionsDropped++; // a whole day moved is not dropped
         summary.rowsPurged[plan.table] += counts.total - kept;
         summary.rowsKept.total += kept;
         if (plan.keep === 'none') continue;
-        summary.daysArchived.push(`${plan.table}:${day}`);
+        summary.daysArchived.push(`${plan.table}:${plan.day}`);
         if (plan.table === 'performance_logs') summary.rowsKept.performance += kept;
         else {
           if (plan.keepOnly !== CLASS_SQL.trading) summary.rowsKept.error += counts.error;
           if (plan.keepOnly !== CLASS_SQL.error) summary.rowsKept.trading += counts.trading;
         }
       }
+    };
+
+    // 4. Active days past archiveAfterDays, oldest first, one transaction per day; the last one
+    // also releases the lease.
+    const archiveBefore = isoDay(nowMs - policy.archiveAfterDays * DAY_MS);
+    const due = [...new Set(ACTIVE_TABLES.flatMap((t) => days[t].filter((d) => d < archiveBefore)))].sort();
+    const batches = due.map((day, i) => ({
+      name: `retire ${day}`,
+      plans: ACTIVE_TABLES.filter((t) => days[t].includes(day)).map((t) => planDay(t, day, nowMs, policy, days[ARCHIVE_OF[t]])),
+      expired: i === due.length - 1 ? expiring : [],
+    }));
+    if (due.length === 0 && expiring.length) batches.push({ name: 'expire archived days', plans: [], expired: expiring });
+    for (const [i, batch] of batches.entries()) {
+      if (dryRun) {
+        await options.onStep?.(batch.name);
+        const [counts, rows] = await Promise.all([
+          Promise.all(batch.plans.map((plan) => countDay(sql, plan.table, plan.day))),
+          Promise.all(batch.expired.map((e) => countArchivedDay(sql, e.table, e.day))),
+        ]);
+        for (const [j, e] of batch.expired.entries()) act(`drop ${e.table} ${e.day} (${rows[j]} rows)`);
+        for (const [j, plan] of batch.plans.entries()) act(describe(plan, counts[j]!, keptRows(plan, counts[j]!)));
+        continue;
+      }
+      const last = i === batches.length - 1;
+      let retired: Retired | undefined;
+      if (await step(batch.name, async () => void (retired = await retire(sql, batch.plans, batch.expired, { lease, releaseLease: last })))) {
+        record(retired!);
+        if (last) released = true;
+      }
     }
-    if (expiredPending && (await step('expire archived days', () => retire(sql, [], expired, { lease })))) expiredDone();
   } finally {
-    if (!dryRun) await releaseLease(sql, lease).catch(() => {}); // an expired lease frees itself
+    if (!dryRun && !released) await releaseLease(sql, lease).catch(() => {}); // an expired lease frees itself
     summary.durationMs = Date.now() - started;
   }
   return summary;

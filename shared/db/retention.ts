@@ -43,18 +43,19 @@ function bounds(day: string): string {
   return `FOR VALUES FROM ('${checkDay(day)} 00:00:00+00') TO ('${nextDay(day)} 00:00:00+00')`;
 }
 
+const DAY_PARTITION_RE = /_p\d{8}$/;
 const dayOfName = (name: string) => `${name.slice(-8, -4)}-${name.slice(-4, -2)}-${name.slice(-2)}`;
 
 /** The day partitions attached to each log table (not the default ones), oldest first. */
 export async function partitionDays(sql: Sql): Promise<Record<LogTable, string[]>> {
+  // From pg_inherits by its parent index, names through the syscache: a join to pg_class would
+  // scan it, milliseconds once there are thousands of partitions.
   const rows = await sql<{ parent: LogTable; name: string }[]>`
-    SELECT p.relname AS parent, c.relname AS name FROM pg_inherits i
-    JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-    WHERE i.inhparent IN ('logging.system_logs'::regclass, 'logging.performance_logs'::regclass,
-                          'logging.archived_system_logs'::regclass, 'logging.archived_performance_logs'::regclass)
-      AND c.relname ~ '_p[0-9]{8}$'`;
+    SELECT t.parent, i.inhrelid::regclass::text AS name
+    FROM unnest(ARRAY['system_logs', 'performance_logs', 'archived_system_logs', 'archived_performance_logs']) AS t(parent)
+    JOIN pg_inherits i ON i.inhparent = ('logging.' || t.parent)::regclass`;
   const days: Record<LogTable, string[]> = { system_logs: [], performance_logs: [], archived_system_logs: [], archived_performance_logs: [] };
-  for (const r of rows) days[r.parent].push(dayOfName(r.name));
+  for (const r of rows) if (DAY_PARTITION_RE.test(r.name)) days[r.parent].push(dayOfName(r.name));
   for (const list of Object.values(days)) list.sort();
   return days;
 }
@@ -87,37 +88,37 @@ export class LeaseLostError extends Error {
 
 /**
  * One retention transaction: renews the lease (or fails with LeaseLostError, rolling back), sets
- * the lock and statement timeouts, then runs `statements` (fixed SQL built here) in one round trip
- * and `then`, if given. `beforeCommit` is a test hook: throwing there rolls everything back.
+ * the lock and statement timeouts, then runs `body`. `beforeCommit` is a test hook: throwing there
+ * rolls everything back.
  */
 async function ddl<T>(
   sql: Sql,
   lease: Lease | undefined,
-  statements: string[],
-  options: { then?: (tx: TransactionSql) => Promise<T>; beforeCommit?: (tx: TransactionSql) => Promise<void> } = {},
-): Promise<T | undefined> {
+  body: (tx: TransactionSql) => Promise<T>,
+  beforeCommit?: (tx: TransactionSql) => Promise<void>,
+): Promise<T> {
   return sql.begin(async (tx) => {
-    if (lease && !(await renewLease(tx, lease))) throw new LeaseLostError(lease.name);
-    await tx.unsafe([`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`, `SET LOCAL statement_timeout = '${STATEMENT_TIMEOUT}'`, ...statements].join(';\n'));
-    const result = await options.then?.(tx);
-    await options.beforeCommit?.(tx);
+    const [renewed] = await Promise.all([
+      lease ? renewLease(tx, lease) : true,
+      tx.unsafe(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'; SET LOCAL statement_timeout = '${STATEMENT_TIMEOUT}'`),
+    ]);
+    if (!renewed) throw new LeaseLostError(lease!.name);
+    const result = await body(tx);
+    await beforeCommit?.(tx);
     return result;
-  }) as Promise<T | undefined>;
+  }) as Promise<T>;
 }
 
 /** Creates the given day partitions (and moves rows waiting for them out of the default partition); returns how many it made. */
 export async function ensureDays(sql: Sql, days: { table: LogTable; day: string }[], lease?: Lease): Promise<number> {
   if (days.length === 0) return 0;
   const list = JSON.stringify(days.map((d) => ({ t: checkTable(d.table), d: checkDay(d.day) })));
-  const created = await ddl(sql, lease, [], {
-    then: async (tx) => {
-      const [row] = await tx<{ created: number }[]>`
-        SELECT count(*) FILTER (WHERE logging.ensure_day_partition(t, d))::int AS created
-        FROM json_to_recordset(${list}::text::json) AS x(t text, d date)`;
-      return row!.created;
-    },
+  return ddl(sql, lease, async (tx) => {
+    const [row] = await tx<{ created: number }[]>`
+      SELECT count(*) FILTER (WHERE logging.ensure_day_partition(t, d))::int AS created
+      FROM json_to_recordset(${list}::text::json) AS x(t text, d date)`;
+    return row!.created;
   });
-  return created ?? 0;
 }
 
 export async function ensureDay(sql: Sql, table: LogTable, day: string): Promise<boolean> {
@@ -138,18 +139,43 @@ export const CLASS_SQL = {
   trading: `event_type = 'trading'`,
 } as const;
 
+/** Rows of one partition, and for an extended one its ERROR/CRITICAL and trading rows; its size on disk. */
+interface Tally {
+  rows: number;
+  error: number;
+  trading: number;
+  bytes: number;
+}
+
+function tally(sql: Sql | TransactionSql, partition: string, byClass = false): Promise<Tally> {
+  const classes = byClass
+    ? `count(*) FILTER (WHERE ${CLASS_SQL.error})::int AS error, count(*) FILTER (WHERE ${CLASS_SQL.trading})::int AS trading`
+    : '0 AS error, 0 AS trading';
+  return sql
+    .unsafe<Tally[]>(`SELECT count(*)::int AS rows, ${classes}, pg_total_relation_size('logging.${partition}')::float8 AS bytes FROM logging.${partition}`)
+    .then(([row]) => row!);
+}
+
+/** The partitions that hold one active day's rows: a system_logs day is split by class. */
+function leaves(table: ActiveTable, day: string): { standard: string; extended?: string } {
+  const part = partitionName(table, day);
+  return table === 'system_logs' ? { standard: `${part}_standard`, extended: `${part}_extended` } : { standard: part };
+}
+
+function dayCounts(standard: Tally, extended?: Tally): DayCounts {
+  return { total: standard.rows + (extended?.rows ?? 0), extended: extended?.rows ?? 0, error: extended?.error ?? 0, trading: extended?.trading ?? 0 };
+}
+
 /** Exact counts, read from the day's partitions only. */
 export async function countDay(sql: Sql, table: ActiveTable, day: string): Promise<DayCounts> {
-  const part = partitionName(table, day);
-  if (table === 'performance_logs') {
-    const [row] = await sql.unsafe<{ total: number }[]>(`SELECT count(*)::int AS total FROM logging.${part}`);
-    return { total: row!.total, extended: 0, error: 0, trading: 0 };
-  }
-  const [row] = await sql.unsafe<DayCounts[]>(`
-    SELECT s.n + e.extended AS total, e.* FROM (SELECT count(*)::int AS n FROM logging.${part}_standard) s,
-      (SELECT count(*)::int AS extended, count(*) FILTER (WHERE ${CLASS_SQL.error})::int AS error,
-              count(*) FILTER (WHERE ${CLASS_SQL.trading})::int AS trading FROM logging.${part}_extended) e`);
-  return row!;
+  const { standard, extended } = leaves(table, day);
+  const [s, e] = await Promise.all([tally(sql, standard), extended ? tally(sql, extended, true) : undefined]);
+  return dayCounts(s, e);
+}
+
+/** Rows in an archive day, for the summary of what expiring it purges. */
+export async function countArchivedDay(sql: Sql, table: LogTable, day: string): Promise<number> {
+  return (await tally(sql, partitionName(table, day))).rows;
 }
 
 /** What happens to one active day at archive age. */
@@ -167,52 +193,95 @@ export interface RetirePlan {
   archiveHasDay: boolean;
 }
 
-/** The statements that retire one day; partition operations only, unless `keepOnly` or `archiveHasDay` say otherwise. */
-export function retireStatements(p: RetirePlan): string[] {
+/**
+ * The statements that retire one day; partition operations only, unless `keepOnly` or
+ * `archiveHasDay` say otherwise. `drop` (the day's remaining partitions) runs after `move`.
+ */
+export function retireStatements(p: RetirePlan): { move: string[]; drop: string[] } {
   const day = partitionName(p.table, p.day);
-  if (p.keep === 'none') return [`DROP TABLE logging.${day}`];
+  if (p.keep === 'none') return { move: [], drop: [`DROP TABLE logging.${day}`] };
   if (p.keep === 'extended' && p.table !== 'system_logs') throw new Error(`${p.table} has no extended partition`);
   const archive = ARCHIVE_OF[p.table];
   const target = partitionName(archive, p.day);
   const moving = p.keep === 'extended' ? `${day}_extended` : day;
-  const out = [
+  const move = [
     p.keep === 'extended' ? `ALTER TABLE logging.${day} DETACH PARTITION logging.${moving}` : `ALTER TABLE logging.${p.table} DETACH PARTITION logging.${day}`,
   ];
-  if (p.keepOnly) out.push(`DELETE FROM logging.${moving} WHERE (${p.keepOnly}) IS NOT TRUE`);
+  if (p.keepOnly) move.push(`DELETE FROM logging.${moving} WHERE (${p.keepOnly}) IS NOT TRUE`);
   if (p.archiveHasDay) {
-    out.push(`INSERT INTO logging.${archive} SELECT * FROM logging.${moving} ON CONFLICT DO NOTHING`, `DROP TABLE logging.${moving}`);
+    move.push(`INSERT INTO logging.${archive} SELECT * FROM logging.${moving} ON CONFLICT DO NOTHING`, `DROP TABLE logging.${moving}`);
   } else {
-    out.push(`ALTER TABLE logging.${moving} RENAME TO ${target}`);
+    move.push(`ALTER TABLE logging.${moving} RENAME TO ${target}`);
     if (p.keep === 'all' && p.table === 'system_logs') {
-      for (const cls of ['standard', 'extended']) out.push(`ALTER TABLE logging.${day}_${cls} RENAME TO ${target}_${cls}`);
+      for (const cls of ['standard', 'extended']) move.push(`ALTER TABLE logging.${day}_${cls} RENAME TO ${target}_${cls}`);
     }
-    out.push(`ALTER TABLE logging.${archive} ATTACH PARTITION logging.${target} ${bounds(p.day)}`);
+    move.push(`ALTER TABLE logging.${archive} ATTACH PARTITION logging.${target} ${bounds(p.day)}`);
   }
-  if (p.keep === 'extended') out.push(`DROP TABLE logging.${day}`);
-  return out;
+  return { move, drop: p.keep === 'extended' ? [`DROP TABLE logging.${day}`] : [] };
+}
+
+/** What one retire transaction did, counted inside it just before the move: the run's summary figures. */
+export interface Retired {
+  days: { plan: RetirePlan; counts: DayCounts }[];
+  expired: { table: LogTable; day: string; rows: number }[];
+  /** Disk space of the partitions dropped. */
+  bytesFreed: number;
 }
 
 /**
  * Retires days and drops expired archive days in one transaction: all or nothing, so a crash at
- * any point leaves every day as it was, for the next run.
+ * any point leaves every day as it was, for the next run. With `releaseLease`, the run's lease is
+ * released in the same commit.
  */
 export async function retire(
   sql: Sql,
   plans: RetirePlan[],
   expiredArchiveDays: { table: LogTable; day: string }[],
-  options: { lease?: Lease; beforeCommit?: (tx: TransactionSql) => Promise<void> } = {},
-): Promise<void> {
-  const statements = [
-    ...plans.flatMap(retireStatements),
-    ...expiredArchiveDays.map(({ table, day }) => `DROP TABLE logging.${partitionName(table, day)}`),
-  ];
-  if (statements.length) await ddl(sql, options.lease, statements, { beforeCommit: options.beforeCommit });
-}
-
-/** Rows in an archive day, for the summary of what expiring it purges. */
-export async function countArchivedDay(sql: Sql, table: LogTable, day: string): Promise<number> {
-  const [row] = await sql.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM logging.${partitionName(table, day)}`);
-  return row!.n;
+  options: { lease?: Lease; releaseLease?: boolean; beforeCommit?: (tx: TransactionSql) => Promise<void> } = {},
+): Promise<Retired> {
+  // The standard partition is most of a day. When it is dropped, not moved, it is counted on a
+  // second connection while the move runs: the move takes no lock on it, and its DROP waits for
+  // the count.
+  const overlap = sql.options.max > 1;
+  const early = new Map(plans
+    .filter((p) => overlap && p.table === 'system_logs' && p.keep !== 'all')
+    .map((p) => [p, tally(sql, leaves(p.table, p.day).standard)] as const));
+  for (const t of early.values()) t.catch(() => {}); // awaited below, or settled in `finally`
+  try {
+    return await ddl(sql, options.lease, async (tx) => {
+      const tallies = plans.map((p) => {
+        const { standard, extended } = leaves(p.table, p.day);
+        return Promise.all([early.get(p) ?? tally(tx, standard), extended ? tally(tx, extended, true) : undefined]);
+      });
+      const expired = expiredArchiveDays.map((e) => tally(tx, partitionName(e.table, e.day)));
+      const statements = plans.map(retireStatements);
+      const moves = statements.flatMap((s) => s.move);
+      const drops = [
+        ...statements.flatMap((s) => s.drop),
+        ...expiredArchiveDays.map(({ table, day }) => `DROP TABLE logging.${partitionName(table, day)}`),
+      ];
+      // Counting the in-transaction partitions and moving are pipelined in one round trip.
+      const [dayTallies, expiredTallies] = await Promise.all([
+        Promise.all(tallies),
+        Promise.all(expired),
+        moves.length ? tx.unsafe(moves.join(';\n')) : undefined,
+      ]);
+      await Promise.all([
+        drops.length ? tx.unsafe(drops.join(';\n')) : undefined,
+        options.releaseLease && options.lease ? releaseLease(tx, options.lease) : undefined,
+      ]);
+      let bytesFreed = expiredTallies.reduce((sum, t) => sum + t.bytes, 0);
+      const days = plans.map((plan, i) => {
+        const [standard, extended] = dayTallies[i]!;
+        if (plan.keep === 'none' || plan.archiveHasDay) bytesFreed += standard.bytes + (extended?.bytes ?? 0);
+        else if (plan.keep === 'extended') bytesFreed += standard.bytes;
+        return { plan, counts: dayCounts(standard, extended) };
+      });
+      return { days, expired: expiredArchiveDays.map((e, i) => ({ ...e, rows: expiredTallies[i]!.rows })), bytesFreed };
+    }, options.beforeCommit);
+  } finally {
+    await Promise.allSettled(early.values());
+  }
 }
 
 /** Takes the named lease for `ttlSeconds` unless a live holder has it. */
@@ -232,6 +301,6 @@ async function renewLease(tx: TransactionSql, lease: Lease): Promise<boolean> {
   return rows.length === 1;
 }
 
-export async function releaseLease(sql: Sql, lease: Lease): Promise<void> {
+export async function releaseLease(sql: Sql | TransactionSql, lease: Lease): Promise<void> {
   await sql`DELETE FROM logging.job_leases WHERE name = ${lease.name} AND holder = ${lease.holder}`;
 }

@@ -21,6 +21,7 @@ const SCALES = values.scales!.split(',').map(Number);
 const NOW = new Date();
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const WEEK = 7;
 
@@ -112,6 +113,7 @@ async function main() {
       // one also tops up the premade partitions.
       const ours: number[] = [];
       const seeds: number[] = [];
+      const freed: number[] = [];
       for (let k = 1; k <= WEEK; k++) {
         const at = new Date(NOW.getTime() + k * DAY);
         t = performance.now();
@@ -119,12 +121,14 @@ async function main() {
         ours.push(performance.now() - t);
         seeds.push(await baselineRun(sql, at));
         if (daily.errors.length) throw new Error(daily.errors.join('; '));
-        console.log(`  day +${k}: ours ${ms(ours.at(-1)!)} (${daily.daysArchived.length} day archived, ${daily.rowsKept.total} rows kept, ${daily.partitionsDropped} partitions dropped, ${daily.partitionsCreated} created), seed's way ${s(seeds.at(-1)!)}`);
+        freed.push(daily.bytesFreed);
+        console.log(`  day +${k}: ours ${ms(ours.at(-1)!)} (${daily.daysArchived.length} day archived, ${daily.rowsKept.total} rows kept, ${daily.partitionsDropped} partitions dropped freeing ${mb(daily.bytesFreed)}, ${daily.partitionsCreated} created), seed's way ${s(seeds.at(-1)!)}`);
       }
       const [size] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM logging.system_logs`;
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       console.log(`  daily run at ${rows} rows loaded (${size!.n} active): median ours ${ms(median(ours))}, seed's way ${s(median(seeds))}, ratio ${(median(seeds) / median(ours)).toFixed(0)}×; ` +
-        `mean over the week (premaking included) ${ms(mean(ours))} vs ${s(mean(seeds))}, ratio ${(mean(seeds) / mean(ours)).toFixed(0)}×`);
+        `mean over the week (premaking included) ${ms(mean(ours))} vs ${s(mean(seeds))}, ratio ${(mean(seeds) / mean(ours)).toFixed(0)}×; ` +
+        `ours dropped ${mb(median(freed))} of partitions a day`);
     }
   } finally {
     await sql.end();

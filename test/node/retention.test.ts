@@ -86,6 +86,7 @@ describe('retention', () => {
     expect(n).toBe(0);
 
     const second = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    expect(second.skipped).toBeUndefined(); // the first run released its lease
     expect(second).toMatchObject({ daysArchived: [], archivedDaysDropped: [], partitionsDropped: 0, partitionsCreated: 0, errors: [] });
     expect(await where('a')).toEqual(expected(AGES));
   });
@@ -146,6 +147,28 @@ describe('retention', () => {
     expect(days).toContain(dayOf(-14, later));
     expect(days).toContain(dayOf(-20, later));
     expect(days).not.toContain(dayOf(-21, later));
+  });
+
+  it('reports the disk it freed, and counts the same on one connection as while counting on a second', async () => {
+    const size = async (partition: string) =>
+      (await sql.unsafe<{ b: number }[]>(`SELECT pg_total_relation_size('logging.${partition}')::float8 AS b`))[0]!.b;
+    for (const [client, age, tag] of [[createSql(db.url, { max: 1 }), 47, 'one'], [createSql(db.url, { max: 3 }), 48, 'three']] as const) {
+      const day = dayOf(age).replaceAll('-', '');
+      await ensureDay(sql, 'system_logs', dayOf(age));
+      await ensureDay(sql, 'performance_logs', dayOf(age));
+      await seed([age, age, age], tag);
+      // Dropped: the day's standard partition (its extended one moves) and its metrics' partition.
+      const dropped = (await size(`system_logs_p${day}_standard`)) + (await size(`performance_logs_p${day}`));
+      const run = await runRetention(client, DEFAULT_POLICY, { now: NOW });
+      await client.end();
+      expect(run.errors).toEqual([]);
+      expect(run.daysArchived).toEqual([`system_logs:${dayOf(age)}`]);
+      expect(dropped).toBeGreaterThan(0);
+      expect(run.bytesFreed).toBe(dropped);
+      expect(run.rowsKept).toEqual({ error: 6, trading: 3, performance: 0, total: 9 });
+      expect(run.rowsPurged).toEqual({ system_logs: 3, performance_logs: 3 });
+      expect(await where(tag)).toEqual(expected([age, age, age]));
+    }
   });
 
   it('ingest keeps working while the job runs', async () => {
