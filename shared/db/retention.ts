@@ -66,11 +66,15 @@ export async function listDays(sql: Sql, table: LogTable): Promise<string[]> {
 
 /** UTC days that have rows waiting in the active tables' default partitions. */
 export async function defaultPartitionDays(sql: Sql): Promise<{ table: ActiveTable; day: string }[]> {
-  return sql<{ table: ActiveTable; day: string }[]>`
-    SELECT DISTINCT 'system_logs' AS table, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM logging.system_logs_default
-    UNION
-    SELECT DISTINCT 'performance_logs', to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM logging.performance_logs_default
-    ORDER BY 2, 1`;
+  // A default partition is almost always empty, and an empty file says so without planning a scan.
+  const [used] = await sql<Record<ActiveTable, boolean>[]>`
+    SELECT pg_relation_size('logging.system_logs_default') > 0 AS system_logs,
+           pg_relation_size('logging.performance_logs_default') > 0 AS performance_logs`;
+  const tables = ACTIVE_TABLES.filter((t) => used![t]);
+  if (tables.length === 0) return [];
+  return sql.unsafe<{ table: ActiveTable; day: string }[]>(tables
+    .map((t) => `SELECT DISTINCT '${t}' AS table, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM logging.${t}_default`)
+    .join(' UNION ') + ' ORDER BY 2, 1');
 }
 
 export interface Lease {
