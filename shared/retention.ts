@@ -26,7 +26,6 @@ import {
   retire,
   type ActiveTable,
   type Lease,
-  type LogTable,
   type RetirePlan,
   type Retired,
   type DayCounts,
@@ -110,7 +109,8 @@ function keptRows(plan: RetirePlan, counts: DayCounts): number {
   return plan.keepOnly === CLASS_SQL.error ? counts.error : plan.keepOnly === CLASS_SQL.trading ? counts.trading : counts.extended;
 }
 
-function describe(plan: RetirePlan, counts: DayCounts, kept: number): string {
+function describe(plan: RetirePlan, counts: DayCounts): string {
+  const kept = keptRows(plan, counts);
   return plan.keep === 'none' ? `drop ${plan.table} ${plan.day} (${counts.total} rows, past every retention)`
     : `archive ${kept} of ${counts.total} ${plan.table} rows of ${plan.day}${plan.keep === 'extended' ? ' (its extended partition)' : ''}, drop the rest`;
 }
@@ -200,7 +200,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
       }
       for (const { plan, counts } of retired.days) {
         const kept = keptRows(plan, counts);
-        act(describe(plan, counts, kept));
+        act(describe(plan, counts));
         if (plan.keep !== 'all' || plan.archiveHasDay) summary.partitionsDropped++; // a whole day moved is not dropped
         summary.rowsPurged[plan.table] += counts.total - kept;
         summary.rowsKept.total += kept;
@@ -232,7 +232,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
           Promise.all(batch.expired.map((e) => countArchivedDay(sql, e.table, e.day))),
         ]);
         for (const [j, e] of batch.expired.entries()) act(`drop ${e.table} ${e.day} (${rows[j]} rows)`);
-        for (const [j, plan] of batch.plans.entries()) act(describe(plan, counts[j]!, keptRows(plan, counts[j]!)));
+        for (const [j, plan] of batch.plans.entries()) act(describe(plan, counts[j]!));
         continue;
       }
       const last = i === batches.length - 1;
@@ -240,6 +240,12 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
       if (await step(batch.name, async () => void (retired = await retire(sql, batch.plans, batch.expired, { lease, releaseLease: last })))) {
         record(retired!);
         if (last) released = true;
+      } else if (last && batch.plans.length && batch.expired.length) {
+        // A day that keeps failing must not hold the expired archive days hostage.
+        if (await step('expire archived days', async () => void (retired = await retire(sql, [], batch.expired, { lease, releaseLease: true })))) {
+          record(retired!);
+          released = true;
+        }
       }
     }
   } finally {

@@ -284,4 +284,34 @@ describe('retention', () => {
     expect((await runRetention(sql, DEFAULT_POLICY, { now: NOW })).errors).toEqual([]);
     expect(await where('stolen')).toEqual(expected([53]));
   });
+  it('a day that fails does not hold the expired archive days hostage', async () => {
+    await seed([50], 'hostage-old');
+    expect((await runRetention(sql, DEFAULT_POLICY, { now: NOW })).errors).toEqual([]); // day 50 archived
+    await ensureDay(sql, 'system_logs', dayOf(32));
+    await ensureDay(sql, 'performance_logs', dayOf(32));
+    await seed([32], 'hostage');
+    const reader = createSql(db.url, { max: 1 });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holding = reader.begin(async (tx) => {
+      await tx`LOCK TABLE logging.system_logs IN ACCESS SHARE MODE`;
+      locked();
+      await held;
+    });
+    await isLocked;
+    // Errors and trading kept 35 days: archived day 50 has expired; day 32 is due but locked.
+    const run = await runRetention(sql, { ...DEFAULT_POLICY, errorLogsDays: 35, tradingLogsDays: 35 }, { now: NOW, lockRetries: 0 });
+    release();
+    await holding;
+    await reader.end();
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(new RegExp(`^retire ${dayOf(32)}`));
+    expect(run.archivedDaysDropped).toContain(`archived_system_logs:${dayOf(50)}`);
+    expect((await where('hostage-old')).archived).toEqual([]);
+    expect((await where('hostage')).active).toHaveLength(4); // untouched, for the next run
+    expect((await runRetention(sql, DEFAULT_POLICY, { now: NOW })).errors).toEqual([]);
+    expect(await where('hostage')).toEqual(expected([32]));
+  });
 });
