@@ -1,8 +1,11 @@
 /**
- * npm run bench:retention [-- --rows 5000000 --days 120 --scales 1,4 --daily 14]
+ * npm run bench:retention [-- --rows 5000000 --days 120 --scales 1,4 --kept 4 --daily 14]
  *
- * For each scale: loads rows×scale system logs over `days` days (10% ERROR/CRITICAL, 5% trading)
- * and brings it to the steady state (a first run archives days 31-90 and drops 91+). Then times
+ * Scenarios: for each of `scales`, rows×scale system logs over `days` days (so 4× the rows a day);
+ * for each of `kept`, rows×k over days×k with every retention k times as long (the same rows a
+ * day, a table k times as large: what "flat in table size" is about). 10% ERROR/CRITICAL, 5%
+ * trading. Each is brought to the steady state (a first run archives what is past the active days
+ * and drops what is past the longest retention). Then times
  * `daily` daily runs, the clock one day on each time (one day archived, one archived day dropped;
  * every seventh also premakes a week of partitions), two ways on the same data: by partitions
  * (ours) and the seed's way (INSERT INTO archive … SELECT, then DELETE in batches of 1,000 rows).
@@ -13,12 +16,22 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createSql, type Sql } from '../../shared/db/client';
 import { startScratchDatabase } from '../../shared/cli/database';
-import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
+import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../../shared/retention';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '120' }, scales: { type: 'string', default: '1,4' }, daily: { type: 'string', default: '14' } } });
+const { values } = parseArgs({ options: {
+  rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '120' }, scales: { type: 'string', default: '1,4' },
+  kept: { type: 'string', default: '4' }, daily: { type: 'string', default: '14' },
+} });
 const ROWS = Number(values.rows);
 const DAYS = Number(values.days);
-const SCALES = values.scales!.split(',').map(Number);
+const list = (v: string | undefined) => (v ? v.split(',').map(Number) : []);
+
+/** A data set: `rows` over `days`, under the default policy with every retention `kept` times as long. */
+interface Scenario { label: string; rows: number; days: number; kept: number }
+const SCENARIOS: Scenario[] = [
+  ...list(values.scales).map((x) => ({ label: `${x}× rows a day`, rows: ROWS * x, days: DAYS, kept: 1 })),
+  ...list(values.kept).map((k) => ({ label: `${k}× days kept`, rows: ROWS * k, days: DAYS * k, kept: k })),
+];
 const NOW = new Date();
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -26,8 +39,8 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const DAILY = Number(values.daily); // daily runs timed after the catch-up (every 7th also premakes)
 
-async function load(sql: Sql, rows: number) {
-  await sql.unsafe(`SELECT logging.ensure_partitions((now() AT TIME ZONE 'UTC')::date - ${DAYS}, (now() AT TIME ZONE 'UTC')::date + 1)`);
+async function load(sql: Sql, rows: number, days: number) {
+  await sql.unsafe(`SELECT logging.ensure_partitions((now() AT TIME ZONE 'UTC')::date - ${days}, (now() AT TIME ZONE 'UTC')::date + 1)`);
   const chunk = 1_000_000;
   for (let start = 0; start < rows; start += chunk) {
     const n = Math.min(chunk, rows - start);
@@ -40,7 +53,7 @@ async function load(sql: Sql, rows: number) {
              jsonb_build_object('order_id', 'ORD' || g, 'symbol', 'AAPL', 'quantity', g % 500),
              'trade-' || (g / 10),
              CASE WHEN g % 20 = 3 THEN 'trading' ELSE 'system' END,
-             now() - ((g::float8 / ${rows}) * ${DAYS} * interval '1 day')
+             now() - ((g::float8 / ${rows}) * ${days} * interval '1 day')
       FROM generate_series(${start}, ${start + n - 1}) AS g) AS r(id, service, level, message, data, correlation_id, event_type, "timestamp")`);
   }
   // As autovacuum leaves days that stopped receiving writes long ago (the seed's tables likewise).
@@ -48,7 +61,7 @@ async function load(sql: Sql, rows: number) {
 }
 
 async function reset(sql: Sql) {
-  await sql.unsafe(`DROP TABLE IF EXISTS logging.baseline_logs, logging.baseline_archive`);
+  await sql.unsafe(`DROP TABLE IF EXISTS logging.baseline_logs, logging.baseline_archive, logging.bench_floor`);
   // Drop every day partition and archive partition; the tables and default partitions stay.
   const parts = await sql<{ name: string }[]>`
     SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
@@ -58,10 +71,10 @@ async function reset(sql: Sql) {
   await sql`DELETE FROM logging.job_leases`;
 }
 
-/** The seed's way, as a daily run at `now`: archive what crossed 30 days, then delete 1,000 rows at a time. */
-async function baselineRun(sql: Sql, now: Date): Promise<number> {
-  const cutoff = new Date(now.getTime() - 30 * 86_400_000);
-  const expire = new Date(now.getTime() - 90 * 86_400_000);
+/** The seed's way, as a daily run at `now`: archive what crossed the active days, then delete 1,000 rows at a time. */
+async function baselineRun(sql: Sql, now: Date, policy: RetentionPolicy): Promise<number> {
+  const cutoff = new Date(now.getTime() - policy.archiveAfterDays * 86_400_000);
+  const expire = new Date(now.getTime() - policy.errorLogsDays * 86_400_000);
   const t0 = performance.now();
   await sql`INSERT INTO logging.baseline_archive SELECT * FROM logging.baseline_logs
             WHERE "timestamp" < ${cutoff} AND "timestamp" >= ${expire} AND (level IN ('ERROR', 'CRITICAL') OR event_type = 'trading')
@@ -91,27 +104,53 @@ async function baselineTables(sql: Sql) {
   await sql`VACUUM (ANALYZE) logging.baseline_logs`;
 }
 
+/**
+ * What freeing that much disk costs here on its own: DROP of a bare table of `bytes` (no indexes,
+ * no partitions), from a CHECKPOINT; the median of 5. The part of a run no partition layout avoids.
+ */
+async function dropFloor(sql: Sql, bytes: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await sql.unsafe(`CREATE TABLE logging.bench_floor AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, ${Math.round(bytes / 250)}) AS g`);
+    await sql`CHECKPOINT`;
+    const t = performance.now();
+    await sql`DROP TABLE logging.bench_floor`;
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
 async function main() {
   const db = await startScratchDatabase('bench-retention');
   const sql = createSql(db.url, { max: 2 });
   try {
-    console.log(`${ROWS} rows × scale over ${DAYS} days; ${os.cpus().length} cores`);
+    console.log(`${SCENARIOS.length} scenarios, ${DAILY} daily runs each; ${os.cpus().length} cores`);
     const DAY = 86_400_000;
-    for (const scale of SCALES) {
-      const rows = ROWS * scale;
+    const results: { scenario: Scenario; stored: number; ours: number; seeds: number; freed: number; floor: number }[] = [];
+    for (const scenario of SCENARIOS) {
+      const { rows, days, kept } = scenario;
+      const policy: RetentionPolicy = {
+        ...DEFAULT_POLICY,
+        archiveAfterDays: DEFAULT_POLICY.archiveAfterDays * kept,
+        systemLogsDays: DEFAULT_POLICY.systemLogsDays * kept,
+        performanceLogsDays: DEFAULT_POLICY.performanceLogsDays * kept,
+        errorLogsDays: DEFAULT_POLICY.errorLogsDays * kept,
+        tradingLogsDays: DEFAULT_POLICY.tradingLogsDays * kept,
+      };
       let t = performance.now();
       await reset(sql);
-      await load(sql, rows);
+      await load(sql, rows, days);
       await baselineTables(sql);
-      console.log(`scale ${scale}: ${rows} rows loaded (and copied into the seed's plain tables) in ${s(performance.now() - t)}`);
+      console.log(`${scenario.label}: ${rows} rows over ${days} days, active ${policy.archiveAfterDays} days, archived to ${policy.errorLogsDays}; ` +
+        `loaded (and copied into the seed's plain tables) in ${s(performance.now() - t)}`);
       // Steady state: both ways catch up once (timed, for the record), then the next day is timed.
       // Each timed run starts from a checkpoint, so neither way pays for the writes of what ran before it.
       await sql`CHECKPOINT`;
       t = performance.now();
-      const catchUp = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+      const catchUp = await runRetention(sql, policy, { now: NOW });
       const catchUpMs = performance.now() - t;
       await sql`CHECKPOINT`;
-      const baseCatchUp = await baselineRun(sql, NOW);
+      const baseCatchUp = await baselineRun(sql, NOW, policy);
       console.log(`  first run (catch-up: ${catchUp.daysArchived.length} days archived, ${catchUp.partitionsDropped} partitions dropped): ours ${s(catchUpMs)}, seed's way ${s(baseCatchUp)}`);
       // Daily runs, the clock one day on each time: six in seven only move and drop days, the
       // seventh also tops up the premade partitions.
@@ -122,19 +161,27 @@ async function main() {
         const at = new Date(NOW.getTime() + k * DAY);
         await sql`CHECKPOINT`;
         t = performance.now();
-        const daily = await runRetention(sql, DEFAULT_POLICY, { now: at });
+        const daily = await runRetention(sql, policy, { now: at });
         ours.push(performance.now() - t);
         await sql`CHECKPOINT`;
-        seeds.push(await baselineRun(sql, at));
+        seeds.push(await baselineRun(sql, at, policy));
         if (daily.errors.length) throw new Error(daily.errors.join('; '));
         freed.push(daily.bytesFreed);
         console.log(`  day +${k}: ours ${ms(ours.at(-1)!)} (${daily.daysArchived.length} day archived, ${daily.rowsKept.total} rows kept, ${daily.partitionsDropped} partitions dropped freeing ${mb(daily.bytesFreed)}, ${daily.partitionsCreated} created), seed's way ${s(seeds.at(-1)!)}`);
       }
-      const [size] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM logging.system_logs`;
+      const [size] = await sql<{ n: number }[]>`SELECT (SELECT count(*) FROM logging.system_logs)::int + (SELECT count(*) FROM logging.archived_system_logs)::int AS n`;
+      const floor = await dropFloor(sql, median(freed));
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-      console.log(`  daily run at ${rows} rows loaded (${size!.n} active): median ours ${ms(median(ours))}, seed's way ${s(median(seeds))}, ratio ${(median(seeds) / median(ours)).toFixed(0)}×; ` +
+      console.log(`  daily run, ${size!.n} rows in the tables: median ours ${ms(median(ours))}, seed's way ${s(median(seeds))}, ratio ${(median(seeds) / median(ours)).toFixed(0)}×; ` +
         `mean (premaking days included) ${ms(mean(ours))} vs ${s(mean(seeds))}, ratio ${(mean(seeds) / mean(ours)).toFixed(0)}×; ` +
-        `ours dropped ${mb(median(freed))} of partitions a day`);
+        `ours dropped ${mb(median(freed))} of partitions a day; a bare DROP of that much costs ${ms(floor)} here`);
+      results.push({ scenario, stored: size!.n, ours: median(ours), seeds: median(seeds), freed: median(freed), floor });
+    }
+    const base = results[0]!;
+    console.log(`\nsummary (medians of ${DAILY} daily runs; growth against ${base.scenario.label}):`);
+    for (const r of results) {
+      console.log(`  ${r.scenario.label.padEnd(16)} ${String(r.stored).padStart(9)} rows kept: ours ${ms(r.ours)} (×${(r.ours / base.ours).toFixed(2)}), ` +
+        `seed's way ${s(r.seeds)} (×${(r.seeds / base.seeds).toFixed(2)}), ratio ${(r.seeds / r.ours).toFixed(0)}×; freed ${mb(r.freed)}, bare DROP ${ms(r.floor)}`);
     }
   } finally {
     await sql.end();
