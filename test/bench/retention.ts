@@ -180,7 +180,7 @@ async function main() {
     const base = results[0]!;
     console.log(`\nsummary (medians of ${DAILY} daily runs; growth against ${base.scenario.label}):`);
     for (const r of results) {
-      console.log(`  ${r.scenario.label.padEnd(16)} ${String(r.stored).padStart(9)} rows kept: ours ${ms(r.ours)} (×${(r.ours / base.ours).toFixed(2)}), ` +
+      console.log(`  ${r.scenario.label.padEnd(16)} ${String(r.stored).padStart(9)} rows stored: ours ${ms(r.ours)} (×${(r.ours / base.ours).toFixed(2)}), ` +
         `seed's way ${s(r.seeds)} (×${(r.seeds / base.seeds).toFixed(2)}), ratio ${(r.seeds / r.ours).toFixed(0)}×; freed ${mb(r.freed)}, bare DROP ${ms(r.floor)}`);
     }
   } finally {
