@@ -54,6 +54,28 @@ function expected(ages: number[], archiveAfter = 30, keepUntil = 90) {
   };
 }
 
+/** A reader on its own connection holding system_logs as a long query does (ACCESS SHARE), until `release()`. */
+async function holdSystemLogs(): Promise<{ release: () => Promise<void> }> {
+  const reader = createSql(db.url, { max: 1 });
+  let finish!: () => void;
+  const held = new Promise<void>((r) => (finish = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const holding = reader.begin(async (tx) => {
+    await tx`LOCK TABLE logging.system_logs IN ACCESS SHARE MODE`;
+    locked();
+    await held;
+  });
+  await Promise.race([isLocked, holding]);
+  return {
+    release: async () => {
+      finish();
+      await holding;
+      await reader.end();
+    },
+  };
+}
+
 beforeAll(async () => {
   db = await startScratchDatabase('retention');
   sql = createSql(db.url, { max: 4 });
@@ -251,22 +273,11 @@ describe('retention', () => {
 
   it('waits out a reader holding the table: the lock timeout is retried, ingest is not queued for long', async () => {
     await seed([52], 'locked');
-    const reader = createSql(db.url, { max: 1 });
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const holding = reader.begin(async (tx) => {
-      await tx`LOCK TABLE logging.system_logs IN ACCESS SHARE MODE`; // what a long query holds
-      locked();
-      await held;
-    });
-    await isLocked;
-    setTimeout(release, 1_500);
+    const reader = await holdSystemLogs();
+    const released = new Promise((r) => setTimeout(r, 1_500)).then(reader.release);
     const started = Date.now();
     const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
-    await holding;
-    await reader.end();
+    await released;
     expect(run.errors).toEqual([]);
     expect(Date.now() - started).toBeGreaterThan(1_000); // it did wait, and then it finished
     expect(await where('locked')).toEqual(expected([52]));
@@ -284,28 +295,17 @@ describe('retention', () => {
     expect((await runRetention(sql, DEFAULT_POLICY, { now: NOW })).errors).toEqual([]);
     expect(await where('stolen')).toEqual(expected([53]));
   });
+
   it('a day that fails does not hold the expired archive days hostage', async () => {
     await seed([50], 'hostage-old');
     expect((await runRetention(sql, DEFAULT_POLICY, { now: NOW })).errors).toEqual([]); // day 50 archived
     await ensureDay(sql, 'system_logs', dayOf(32));
     await ensureDay(sql, 'performance_logs', dayOf(32));
     await seed([32], 'hostage');
-    const reader = createSql(db.url, { max: 1 });
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const holding = reader.begin(async (tx) => {
-      await tx`LOCK TABLE logging.system_logs IN ACCESS SHARE MODE`;
-      locked();
-      await held;
-    });
-    await isLocked;
+    const reader = await holdSystemLogs();
     // Errors and trading kept 35 days: archived day 50 has expired; day 32 is due but locked.
     const run = await runRetention(sql, { ...DEFAULT_POLICY, errorLogsDays: 35, tradingLogsDays: 35 }, { now: NOW, lockRetries: 0 });
-    release();
-    await holding;
-    await reader.end();
+    await reader.release();
     expect(run.errors).toHaveLength(1);
     expect(run.errors[0]).toMatch(new RegExp(`^retire ${dayOf(32)}`));
     expect(run.archivedDaysDropped).toContain(`archived_system_logs:${dayOf(50)}`);
