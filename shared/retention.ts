@@ -2,8 +2,9 @@
  * The seed's two-tier retention, by whole partitions: a day stays active for `archiveAfterDays`;
  * then the partition of its rows that a longer-lived class keeps (errors, trading) moves to the
  * archive table (DETACH and ATTACH), and the rest of the day is dropped; an archived day is dropped
- * once the longest retention of its table has passed. The same job premakes the coming days and
- * sweeps rows out of the default partitions.
+ * once the longest retention of its table has passed. A purged partition leaves its table at once;
+ * its files are freed by the next run, beside that run's own work. The same job premakes the coming
+ * days and sweeps rows out of the default partitions.
  *
  * Idempotent and resumable: every change is in a transaction that renews the job's lease, each
  * day's move is all or nothing, a second run finds nothing left to do, and a run after missed days
@@ -20,8 +21,10 @@ import {
   countDay,
   defaultPartitionDays,
   ensureDays,
+  freePurged,
   LeaseLostError,
   partitionDays,
+  purgedPartitions,
   releaseLease,
   retire,
   type ActiveTable,
@@ -61,8 +64,13 @@ export interface RetentionSummary {
   rowsKept: { error: number; trading: number; performance: number; total: number };
   rowsPurged: { system_logs: number; performance_logs: number };
   archivedDaysDropped: string[];
+  /** Partitions taken out of the tables, their rows purged; their files are freed by the next run (bytesFreed). */
   partitionsDropped: number;
-  /** Disk space of the partitions dropped, in bytes. */
+  /**
+   * Disk space handed back, in bytes: the files of the partitions earlier runs purged (a purged
+   * partition leaves its table at once; its files are freed by the next run, beside that run's
+   * own work).
+   */
   bytesFreed: number;
   durationMs: number;
   errors: string[];
@@ -111,8 +119,8 @@ function keptRows(plan: RetirePlan, counts: DayCounts): number {
 
 function describe(plan: RetirePlan, counts: DayCounts): string {
   const kept = keptRows(plan, counts);
-  return plan.keep === 'none' ? `drop ${plan.table} ${plan.day} (${counts.total} rows, past every retention)`
-    : `archive ${kept} of ${counts.total} ${plan.table} rows of ${plan.day}${plan.keep === 'extended' ? ' (its extended partition)' : ''}, drop the rest`;
+  return plan.keep === 'none' ? `purge ${plan.table} ${plan.day} (${counts.total} rows, past every retention)`
+    : `archive ${kept} of ${counts.total} ${plan.table} rows of ${plan.day}${plan.keep === 'extended' ? ' (its extended partition)' : ''}, purge the rest`;
 }
 
 const isLockTimeout = (error: unknown) => (error as { code?: string }).code === '55P03';
@@ -161,7 +169,22 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
     return summary;
   }
   let released = false;
+  let freeing: Promise<void> = Promise.resolve();
   try {
+    // 0. The files of the partitions earlier runs purged are dropped in a transaction of its own, on
+    // a second connection, while this run moves and purges its own days.
+    const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+    freeing = dryRun
+      ? purgedPartitions(sql).then((purged) => {
+        if (purged.length) act(`free ${purged.length} partitions purged by an earlier run (${mb(purged.reduce((sum, p) => sum + p.bytes, 0))})`);
+      })
+      : step('free purged partitions', async () => {
+        const freed = await freePurged(sql, lease);
+        summary.bytesFreed = freed.bytes;
+        if (freed.tables.length) act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);
+      }).then(() => {});
+    freeing.catch(() => {}); // awaited below, or settled in `finally`
+
     const [days, waiting] = await Promise.all([partitionDays(sql), defaultPartitionDays(sql)]);
 
     // 1. Rows that landed in a default partition go to their day (made if needed).
@@ -191,9 +214,8 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
       return days[ARCHIVE_OF[table]].filter((d) => d < expireBefore).map((day) => ({ table: ARCHIVE_OF[table], day }));
     });
     const record = (retired: Retired) => {
-      summary.bytesFreed += retired.bytesFreed;
       for (const e of retired.expired) {
-        act(`drop ${e.table} ${e.day} (${e.rows} rows)`);
+        act(`purge ${e.table} ${e.day} (${e.rows} rows)`);
         summary.archivedDaysDropped.push(`${e.table}:${e.day}`);
         summary.partitionsDropped++;
         summary.rowsPurged[e.table === 'archived_system_logs' ? 'system_logs' : 'performance_logs'] += e.rows;
@@ -231,7 +253,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
           Promise.all(batch.plans.map((plan) => countDay(sql, plan.table, plan.day))),
           Promise.all(batch.expired.map((e) => countArchivedDay(sql, e.table, e.day))),
         ]);
-        for (const [j, e] of batch.expired.entries()) act(`drop ${e.table} ${e.day} (${rows[j]} rows)`);
+        for (const [j, e] of batch.expired.entries()) act(`purge ${e.table} ${e.day} (${rows[j]} rows)`);
         for (const [j, plan] of batch.plans.entries()) act(describe(plan, counts[j]!));
         continue;
       }
@@ -248,7 +270,9 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
         }
       }
     }
+    await freeing;
   } finally {
+    await Promise.allSettled([freeing]);
     if (!dryRun && !released) await releaseLease(sql, lease).catch(() => {}); // an expired lease frees itself
     summary.durationMs = Date.now() - started;
   }

@@ -2,8 +2,10 @@
  * The SQL of retention: whole-day partition moves and drops, and the job lease. A day of
  * system_logs is split by retention class (see the retention_classes migration), so moving a day's
  * kept rows to the archive is DETACH and ATTACH of its `extended` partition, and purging the rest
- * is DROP: catalog work whatever the day holds. Every transaction runs with a short lock timeout,
- * so it never queues ingest behind it for more than a moment.
+ * is taken out of the table at once (logging.purge_partition: detached, renamed purged_<name>)
+ * and its files dropped by the next run (freePurged), in parallel with that run's own day. All of
+ * it is catalog work whatever the day holds. Every transaction runs with a short lock timeout, so
+ * it never queues ingest behind it for more than a moment.
  */
 import type { Sql, TransactionSql } from './client';
 
@@ -143,12 +145,11 @@ export const CLASS_SQL = {
   trading: `event_type = 'trading'`,
 } as const;
 
-/** Rows of one partition, and for an extended one its ERROR/CRITICAL and trading rows; its size on disk. */
+/** Rows of one partition, and for an extended one its ERROR/CRITICAL and trading rows. */
 interface Tally {
   rows: number;
   error: number;
   trading: number;
-  bytes: number;
 }
 
 function tally(sql: Sql | TransactionSql, partition: string, byClass = false): Promise<Tally> {
@@ -156,7 +157,7 @@ function tally(sql: Sql | TransactionSql, partition: string, byClass = false): P
     ? `count(*) FILTER (WHERE ${CLASS_SQL.error})::int AS error, count(*) FILTER (WHERE ${CLASS_SQL.trading})::int AS trading`
     : '0 AS error, 0 AS trading';
   return sql
-    .unsafe<Tally[]>(`SELECT count(*)::int AS rows, ${classes}, pg_total_relation_size('logging.${partition}')::float8 AS bytes FROM logging.${partition}`)
+    .unsafe<Tally[]>(`SELECT count(*)::int AS rows, ${classes} FROM logging.${partition}`)
     .then(([row]) => row!);
 }
 
@@ -199,11 +200,12 @@ export interface RetirePlan {
 
 /**
  * The statements that retire one day; partition operations only, unless `keepOnly` or
- * `archiveHasDay` say otherwise. `drop` (the day's remaining partitions) runs after `move`.
+ * `archiveHasDay` say otherwise. `purge` (what remains of the day) runs after `move`.
  */
-export function retireStatements(p: RetirePlan): { move: string[]; drop: string[] } {
+export function retireStatements(p: RetirePlan): { move: string[]; purge: string[] } {
   const day = partitionName(p.table, p.day);
-  if (p.keep === 'none') return { move: [], drop: [`DROP TABLE logging.${day}`] };
+  const purge = (table: string) => `SELECT logging.purge_partition('logging.${table}')`;
+  if (p.keep === 'none') return { move: [], purge: [purge(day)] };
   if (p.keep === 'extended' && p.table !== 'system_logs') throw new Error(`${p.table} has no extended partition`);
   const archive = ARCHIVE_OF[p.table];
   const target = partitionName(archive, p.day);
@@ -213,7 +215,7 @@ export function retireStatements(p: RetirePlan): { move: string[]; drop: string[
   ];
   if (p.keepOnly) move.push(`DELETE FROM logging.${moving} WHERE (${p.keepOnly}) IS NOT TRUE`);
   if (p.archiveHasDay) {
-    move.push(`INSERT INTO logging.${archive} SELECT * FROM logging.${moving} ON CONFLICT DO NOTHING`, `DROP TABLE logging.${moving}`);
+    move.push(`INSERT INTO logging.${archive} SELECT * FROM logging.${moving} ON CONFLICT DO NOTHING`, purge(moving));
   } else {
     move.push(`ALTER TABLE logging.${moving} RENAME TO ${target}`);
     if (p.keep === 'all' && p.table === 'system_logs') {
@@ -221,21 +223,20 @@ export function retireStatements(p: RetirePlan): { move: string[]; drop: string[
     }
     move.push(`ALTER TABLE logging.${archive} ATTACH PARTITION logging.${target} ${bounds(p.day)}`);
   }
-  return { move, drop: p.keep === 'extended' ? [`DROP TABLE logging.${day}`] : [] };
+  return { move, purge: p.keep === 'extended' ? [purge(day)] : [] };
 }
 
 /** What one retire transaction did, counted inside it just before the move: the run's summary figures. */
 export interface Retired {
   days: { plan: RetirePlan; counts: DayCounts }[];
   expired: { table: LogTable; day: string; rows: number }[];
-  /** Disk space of the partitions dropped. */
-  bytesFreed: number;
 }
 
 /**
- * Retires days and drops expired archive days in one transaction: all or nothing, so a crash at
- * any point leaves every day as it was, for the next run. With `releaseLease`, the run's lease is
- * released in the same commit.
+ * Retires days and purges expired archive days in one transaction: all or nothing, so a crash at
+ * any point leaves every day as it was, for the next run. Purged partitions leave their tables
+ * here; their files are freed by the next run (freePurged). With `releaseLease`, the run's lease
+ * is released in the same commit.
  */
 export async function retire(
   sql: Sql,
@@ -243,49 +244,63 @@ export async function retire(
   expiredArchiveDays: { table: LogTable; day: string }[],
   options: { lease?: Lease; releaseLease?: boolean; beforeCommit?: (tx: TransactionSql) => Promise<void> } = {},
 ): Promise<Retired> {
-  // The standard partition is most of a day. When it is dropped, not moved, it is counted on a
-  // second connection while the move runs: the move takes no lock on it, and its DROP waits for
-  // the count.
-  const overlap = sql.options.max > 1;
-  const early = new Map(plans
-    .filter((p) => overlap && p.table === 'system_logs' && p.keep !== 'all')
-    .map((p) => [p, tally(sql, leaves(p.table, p.day).standard)] as const));
-  for (const t of early.values()) t.catch(() => {}); // awaited below, or settled in `finally`
-  try {
-    return await ddl(sql, options.lease, async (tx) => {
-      const tallies = plans.map((p) => {
+  return ddl(sql, options.lease, async (tx) => {
+    const statements = plans.map(retireStatements);
+    // Counting and moving are pipelined in one round trip.
+    const [dayTallies, expiredTallies] = await Promise.all([
+      Promise.all(plans.map((p) => {
         const { standard, extended } = leaves(p.table, p.day);
-        return Promise.all([early.get(p) ?? tally(tx, standard), extended ? tally(tx, extended, true) : undefined]);
-      });
-      const expired = expiredArchiveDays.map((e) => tally(tx, partitionName(e.table, e.day)));
-      const statements = plans.map(retireStatements);
-      const moves = statements.flatMap((s) => s.move);
-      const drops = [
-        ...statements.flatMap((s) => s.drop),
-        ...expiredArchiveDays.map(({ table, day }) => `DROP TABLE logging.${partitionName(table, day)}`),
-      ];
-      // Counting the in-transaction partitions and moving are pipelined in one round trip.
-      const [dayTallies, expiredTallies] = await Promise.all([
-        Promise.all(tallies),
-        Promise.all(expired),
-        moves.length ? tx.unsafe(moves.join(';\n')) : undefined,
-      ]);
-      await Promise.all([
-        drops.length ? tx.unsafe(drops.join(';\n')) : undefined,
-        options.releaseLease && options.lease ? releaseLease(tx, options.lease) : undefined,
-      ]);
-      let bytesFreed = expiredTallies.reduce((sum, t) => sum + t.bytes, 0);
-      const days = plans.map((plan, i) => {
-        const [standard, extended] = dayTallies[i]!;
-        if (plan.keep === 'none' || plan.archiveHasDay) bytesFreed += standard.bytes + (extended?.bytes ?? 0);
-        else if (plan.keep === 'extended') bytesFreed += standard.bytes;
-        return { plan, counts: dayCounts(standard, extended) };
-      });
-      return { days, expired: expiredArchiveDays.map((e, i) => ({ ...e, rows: expiredTallies[i]!.rows })), bytesFreed };
-    }, options.beforeCommit);
-  } finally {
-    await Promise.allSettled(early.values());
-  }
+        return Promise.all([tally(tx, standard), extended ? tally(tx, extended, true) : undefined]);
+      })),
+      Promise.all(expiredArchiveDays.map((e) => tally(tx, partitionName(e.table, e.day)))),
+      ...statements.flatMap((s) => s.move).map((q) => tx.unsafe(q)),
+    ]);
+    const purges = [
+      ...statements.flatMap((s) => s.purge),
+      ...expiredArchiveDays.map(({ table, day }) => `SELECT logging.purge_partition('logging.${partitionName(table, day)}')`),
+    ];
+    await Promise.all([
+      ...purges.map((q) => tx.unsafe(q)),
+      options.releaseLease && options.lease ? releaseLease(tx, options.lease) : undefined,
+    ]);
+    return {
+      days: plans.map((plan, i) => ({ plan, counts: dayCounts(...dayTallies[i]!) })),
+      expired: expiredArchiveDays.map((e, i) => ({ ...e, rows: expiredTallies[i]!.rows })),
+    };
+  }, options.beforeCommit);
+}
+
+/** Partitions purged by earlier runs, waiting for their files to be freed. */
+export async function purgedPartitions(sql: Sql | TransactionSql): Promise<{ name: string; bytes: number }[]> {
+  // By the name index (a range of names), not a scan of pg_class.
+  return sql<{ name: string; bytes: number }[]>`
+    SELECT relname::text AS name, pg_total_relation_size(oid)::float8 AS bytes FROM pg_class
+    WHERE relname >= 'purged_' AND relname < 'purged\`' AND relnamespace = 'logging'::regnamespace AND relkind = 'r'
+    ORDER BY relname`;
+}
+
+/**
+ * Drops the partitions earlier runs purged, handing their files back: one transaction on a
+ * connection of its own, run beside the retire transactions. Nothing else uses these tables, so it
+ * waits on no lock that ingest or a query holds. The lease is checked, not renewed: renewing would
+ * lock the lease row against the run's other transactions.
+ */
+export async function freePurged(sql: Sql, lease?: Lease): Promise<{ tables: string[]; bytes: number }> {
+  return sql.begin(async (tx) => {
+    const [held, purged] = await Promise.all([
+      lease ? holdsLease(tx, lease) : true,
+      purgedPartitions(tx),
+      tx.unsafe(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'; SET LOCAL statement_timeout = '${STATEMENT_TIMEOUT}'`),
+    ]);
+    if (!held) throw new LeaseLostError(lease!.name);
+    if (purged.length) await tx.unsafe(`DROP TABLE IF EXISTS ${purged.map((p) => `logging.${p.name}`).join(', ')}`);
+    return { tables: purged.map((p) => p.name), bytes: purged.reduce((sum, p) => sum + p.bytes, 0) };
+  }) as Promise<{ tables: string[]; bytes: number }>;
+}
+
+async function holdsLease(tx: TransactionSql, lease: Lease): Promise<boolean> {
+  const rows = await tx`SELECT 1 FROM logging.job_leases WHERE name = ${lease.name} AND holder = ${lease.holder} AND expires_at >= now()`;
+  return rows.length === 1;
 }
 
 /** Takes the named lease for `ttlSeconds` unless a live holder has it. */

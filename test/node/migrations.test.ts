@@ -1,6 +1,7 @@
 /**
- * The retention-classes migration rebuilds the system log tables: down and up again must keep every
- * row, and up must sort each row into its class's partition.
+ * The retention-classes migration rebuilds the system log tables: down (with the purged-partitions
+ * one after it) and up again must keep every row, and up must sort each row into its class's
+ * partition.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
@@ -37,7 +38,10 @@ it('down and up again keep every row, each in its class partition', async () => 
   const before = await rows();
   expect(before).toEqual(['critical', 'info', 'old', 'trade']);
 
-  await migrate(db.url, 'down');
+  await migrate(db.url, 'down'); // purged partitions
+  const [fn] = await sql<{ f: string | null }[]>`SELECT to_regprocedure('logging.purge_partition(regclass)')::text AS f`;
+  expect(fn!.f).toBeNull();
+  await migrate(db.url, 'down'); // retention classes
   const columns = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'logging' AND table_name = 'system_logs' AND column_name = 'retention_class'`;
   expect(columns[0]!.n).toBe(0);
   expect(await rows()).toEqual(before);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
 import { insertBatch, type LogRow, type MetricRow } from '../../shared/db/ingest';
-import { ensureDay, listDays, retire } from '../../shared/db/retention';
+import { ensureDay, freePurged, listDays, purgedPartitions, retire } from '../../shared/db/retention';
 import { startScratchDatabase, type Database } from '../../shared/cli/database';
 import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
 
@@ -121,6 +121,61 @@ describe('retention', () => {
     expect(await where('dry')).toEqual(before);
     await runRetention(sql, DEFAULT_POLICY, { now: NOW });
     expect(await where('dry')).toEqual(expected([40]));
+    // What that run purged waits to be freed: a dry run lists it, and leaves it.
+    const waiting = await purgedPartitions(sql);
+    expect(waiting.length).toBeGreaterThan(0);
+    const again = await runRetention(sql, DEFAULT_POLICY, { now: NOW, dryRun: true });
+    expect(again.actions).toContainEqual(expect.stringMatching(new RegExp(`^free ${waiting.length} partitions purged by an earlier run`)));
+    expect(again.bytesFreed).toBe(0);
+    expect(await purgedPartitions(sql)).toEqual(waiting);
+  });
+
+  it('a purged partition that cannot be freed yet waits for the next run, and the day\'s work goes on', async () => {
+    await seed([55], 'blocked');
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW }); // day 55 purged and archived; its standard partition waits
+    const waiting = `purged_system_logs_p${dayOf(55).replaceAll('-', '')}_standard`;
+    expect((await purgedPartitions(sql)).map((p) => p.name)).toContain(waiting);
+    await seed([56], 'blocked-next');
+    const reader = createSql(db.url, { max: 1 });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holding = reader.begin(async (tx) => {
+      await tx.unsafe(`LOCK TABLE logging.${waiting} IN ACCESS SHARE MODE`);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW, lockRetries: 0 });
+    release();
+    await holding;
+    await reader.end();
+    expect(run.errors).toEqual([expect.stringMatching(/^free purged partitions: .*lock timeout/)]);
+    expect(run.bytesFreed).toBe(0);
+    expect(await where('blocked-next')).toEqual(expected([56])); // the day moved all the same
+    expect((await purgedPartitions(sql)).map((p) => p.name)).toContain(waiting);
+    const next = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    expect(next.errors).toEqual([]);
+    expect(next.bytesFreed).toBeGreaterThan(0);
+    expect(await purgedPartitions(sql)).toEqual([]);
+  });
+
+  it('a day purged again before the first purge was freed: the newer replaces the older', async () => {
+    await seed([57], 'twice');
+    await freePurged(sql);
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    const standard = `purged_system_logs_p${dayOf(57).replaceAll('-', '')}_standard`;
+    expect((await purgedPartitions(sql)).map((p) => p.name)).toContain(standard);
+    // A late row for day 57 brings the day back (out of the default partition); it is retired
+    // again, here without a run to free the first purge in between.
+    await insertBatch(sql, [{ id: crypto.randomUUID(), timestamp: `${dayOf(57)}T13:00:00.000Z`, service: 'execution', level: 'INFO', message: 'late 57', data: { tag: 'twice' }, correlation_id: null, event_type: null }], []);
+    await ensureDay(sql, 'system_logs', dayOf(57));
+    const retired = await retire(sql, [{ table: 'system_logs', day: dayOf(57), keep: 'extended', archiveHasDay: true }], []);
+    expect(retired.days[0]!.counts.total).toBe(1);
+    expect((await purgedPartitions(sql)).map((p) => p.name).filter((n) => n === standard)).toHaveLength(1);
+    expect(await sql.unsafe(`SELECT message FROM logging.${standard}`)).toEqual([{ message: 'late 57' }]);
+    expect(await where('twice')).toEqual(expected([57]));
   });
 
   it('two concurrent runs: one holds the lease, the result is the same', async () => {
@@ -171,25 +226,33 @@ describe('retention', () => {
     expect(days).not.toContain(dayOf(-21, later));
   });
 
-  it('reports the disk it freed, and counts the same on one connection as while counting on a second', async () => {
+  it('takes purged partitions out at once and frees their files in the next run, with one connection or several', async () => {
     const size = async (partition: string) =>
       (await sql.unsafe<{ b: number }[]>(`SELECT pg_total_relation_size('logging.${partition}')::float8 AS b`))[0]!.b;
+    const waiting = async () => (await purgedPartitions(sql)).map((p) => p.name);
     for (const [client, age, tag] of [[createSql(db.url, { max: 1 }), 47, 'one'], [createSql(db.url, { max: 3 }), 48, 'three']] as const) {
       const day = dayOf(age).replaceAll('-', '');
       await ensureDay(sql, 'system_logs', dayOf(age));
       await ensureDay(sql, 'performance_logs', dayOf(age));
       await seed([age, age, age], tag);
-      // Dropped: the day's standard partition (its extended one moves) and its metrics' partition.
-      const dropped = (await size(`system_logs_p${day}_standard`)) + (await size(`performance_logs_p${day}`));
+      await freePurged(sql); // what earlier tests purged, out of the way
+      // Purged: the day's standard partition (its extended one moves) and its metrics' partition.
+      const purged = (await size(`system_logs_p${day}_standard`)) + (await size(`performance_logs_p${day}`));
       const run = await runRetention(client, DEFAULT_POLICY, { now: NOW });
-      await client.end();
       expect(run.errors).toEqual([]);
       expect(run.daysArchived).toEqual([`system_logs:${dayOf(age)}`]);
-      expect(dropped).toBeGreaterThan(0);
-      expect(run.bytesFreed).toBe(dropped);
       expect(run.rowsKept).toEqual({ error: 6, trading: 3, performance: 0, total: 9 });
       expect(run.rowsPurged).toEqual({ system_logs: 3, performance_logs: 3 });
       expect(await where(tag)).toEqual(expected([age, age, age]));
+      expect(run.bytesFreed).toBe(0); // nothing was waiting
+      expect(await waiting()).toEqual([`purged_performance_logs_p${day}`, `purged_system_logs_p${day}_standard`]);
+      const next = await runRetention(client, DEFAULT_POLICY, { now: NOW });
+      await client.end();
+      expect(next.errors).toEqual([]);
+      expect(purged).toBeGreaterThan(0);
+      expect(next.bytesFreed).toBe(purged);
+      expect(await waiting()).toEqual([]);
+      expect(next.rowsPurged).toEqual({ system_logs: 0, performance_logs: 0 });
     }
   });
 
