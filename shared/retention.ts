@@ -1,7 +1,7 @@
 /**
  * The seed's two-tier retention, by whole partitions: a day stays active for `archiveAfterDays`;
  * then the partition of its rows that a longer-lived class keeps (errors, trading) moves to the
- * archive table (DETACH and ATTACH), and the rest of the day is dropped; an archived day is dropped
+ * archive table (DETACH and ATTACH), and the rest of the day is purged; an archived day is purged
  * once the longest retention of its table has passed. A purged partition leaves its table at once;
  * its files are freed by the next run, beside that run's own work. The same job premakes the coming
  * days and sweeps rows out of the default partitions.

@@ -1,11 +1,11 @@
 /**
- * The SQL of retention: whole-day partition moves and drops, and the job lease. A day of
+ * The SQL of retention: whole-day partition moves and purges, and the job lease. A day of
  * system_logs is split by retention class (see the retention_classes migration), so moving a day's
  * kept rows to the archive is DETACH and ATTACH of its `extended` partition, and purging the rest
- * is taken out of the table at once (logging.purge_partition: detached, renamed purged_<name>)
- * and its files dropped by the next run (freePurged), in parallel with that run's own day. All of
- * it is catalog work whatever the day holds. Every transaction runs with a short lock timeout, so
- * it never queues ingest behind it for more than a moment.
+ * is taking its partitions out of the table (logging.purge_partition: detached, renamed
+ * purged_<name>): catalog work whatever the day holds. Their files are dropped by the next run
+ * (freePurged), beside that run's own day. Every transaction runs with a short lock timeout, so it
+ * never queues ingest behind it for more than a moment.
  */
 import type { Sql, TransactionSql } from './client';
 

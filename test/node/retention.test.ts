@@ -54,15 +54,15 @@ function expected(ages: number[], archiveAfter = 30, keepUntil = 90) {
   };
 }
 
-/** A reader on its own connection holding system_logs as a long query does (ACCESS SHARE), until `release()`. */
-async function holdSystemLogs(): Promise<{ release: () => Promise<void> }> {
+/** A reader on its own connection holding a table as a long query does (ACCESS SHARE), until `release()`. */
+async function holdTable(table = 'system_logs'): Promise<{ release: () => Promise<void> }> {
   const reader = createSql(db.url, { max: 1 });
   let finish!: () => void;
   const held = new Promise<void>((r) => (finish = r));
   let locked!: () => void;
   const isLocked = new Promise<void>((r) => (locked = r));
   const holding = reader.begin(async (tx) => {
-    await tx`LOCK TABLE logging.system_logs IN ACCESS SHARE MODE`;
+    await tx.unsafe(`LOCK TABLE logging.${table} IN ACCESS SHARE MODE`);
     locked();
     await held;
   });
@@ -136,21 +136,9 @@ describe('retention', () => {
     const waiting = `purged_system_logs_p${dayOf(55).replaceAll('-', '')}_standard`;
     expect((await purgedPartitions(sql)).map((p) => p.name)).toContain(waiting);
     await seed([56], 'blocked-next');
-    const reader = createSql(db.url, { max: 1 });
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const holding = reader.begin(async (tx) => {
-      await tx.unsafe(`LOCK TABLE logging.${waiting} IN ACCESS SHARE MODE`);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const reader = await holdTable(waiting);
     const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW, lockRetries: 0 });
-    release();
-    await holding;
-    await reader.end();
+    await reader.release();
     expect(run.errors).toEqual([expect.stringMatching(/^free purged partitions: .*lock timeout/)]);
     expect(run.bytesFreed).toBe(0);
     expect(await where('blocked-next')).toEqual(expected([56])); // the day moved all the same
@@ -336,7 +324,7 @@ describe('retention', () => {
 
   it('waits out a reader holding the table: the lock timeout is retried, ingest is not queued for long', async () => {
     await seed([52], 'locked');
-    const reader = await holdSystemLogs();
+    const reader = await holdTable();
     const released = new Promise((r) => setTimeout(r, 1_500)).then(reader.release);
     const started = Date.now();
     const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
@@ -365,7 +353,7 @@ describe('retention', () => {
     await ensureDay(sql, 'system_logs', dayOf(32));
     await ensureDay(sql, 'performance_logs', dayOf(32));
     await seed([32], 'hostage');
-    const reader = await holdSystemLogs();
+    const reader = await holdTable();
     // Errors and trading kept 35 days: archived day 50 has expired; day 32 is due but locked.
     const run = await runRetention(sql, { ...DEFAULT_POLICY, errorLogsDays: 35, tradingLogsDays: 35 }, { now: NOW, lockRetries: 0 });
     await reader.release();
