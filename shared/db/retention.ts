@@ -93,22 +93,23 @@ export class LeaseLostError extends Error {
 }
 
 /**
- * One retention transaction: renews the lease (or fails with LeaseLostError, rolling back), sets
- * the lock and statement timeouts, then runs `body`. `beforeCommit` is a test hook: throwing there
- * rolls everything back.
+ * One retention transaction: renews the lease (or only checks it, with `checkLease` holdsLease)
+ * or fails with LeaseLostError, rolling back; sets the lock and statement timeouts, then runs
+ * `body`. `beforeCommit` is a test hook: throwing there rolls everything back.
  */
 async function ddl<T>(
   sql: Sql,
   lease: Lease | undefined,
   body: (tx: TransactionSql) => Promise<T>,
   beforeCommit?: (tx: TransactionSql) => Promise<void>,
+  checkLease: (tx: TransactionSql, lease: Lease) => Promise<boolean> = renewLease,
 ): Promise<T> {
   return sql.begin(async (tx) => {
-    const [renewed] = await Promise.all([
-      lease ? renewLease(tx, lease) : true,
+    const [held] = await Promise.all([
+      lease ? checkLease(tx, lease) : true,
       tx.unsafe(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'; SET LOCAL statement_timeout = '${STATEMENT_TIMEOUT}'`),
     ]);
-    if (!renewed) throw new LeaseLostError(lease!.name);
+    if (!held) throw new LeaseLostError(lease!.name);
     const result = await body(tx);
     await beforeCommit?.(tx);
     return result;
@@ -198,13 +199,15 @@ export interface RetirePlan {
   archiveHasDay: boolean;
 }
 
+/** Takes a partition out of its table (see the purged_partitions migration). */
+const purge = (partition: string) => `SELECT logging.purge_partition('logging.${partition}')`;
+
 /**
  * The statements that retire one day; partition operations only, unless `keepOnly` or
  * `archiveHasDay` say otherwise. `purge` (what remains of the day) runs after `move`.
  */
 export function retireStatements(p: RetirePlan): { move: string[]; purge: string[] } {
   const day = partitionName(p.table, p.day);
-  const purge = (table: string) => `SELECT logging.purge_partition('logging.${table}')`;
   if (p.keep === 'none') return { move: [], purge: [purge(day)] };
   if (p.keep === 'extended' && p.table !== 'system_logs') throw new Error(`${p.table} has no extended partition`);
   const archive = ARCHIVE_OF[p.table];
@@ -257,7 +260,7 @@ export async function retire(
     ]);
     const purges = [
       ...statements.flatMap((s) => s.purge),
-      ...expiredArchiveDays.map(({ table, day }) => `SELECT logging.purge_partition('logging.${partitionName(table, day)}')`),
+      ...expiredArchiveDays.map(({ table, day }) => purge(partitionName(table, day))),
     ];
     await Promise.all([
       ...purges.map((q) => tx.unsafe(q)),
@@ -286,16 +289,11 @@ export async function purgedPartitions(sql: Sql | TransactionSql): Promise<{ nam
  * lock the lease row against the run's other transactions.
  */
 export async function freePurged(sql: Sql, lease?: Lease): Promise<{ tables: string[]; bytes: number }> {
-  return sql.begin(async (tx) => {
-    const [held, purged] = await Promise.all([
-      lease ? holdsLease(tx, lease) : true,
-      purgedPartitions(tx),
-      tx.unsafe(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'; SET LOCAL statement_timeout = '${STATEMENT_TIMEOUT}'`),
-    ]);
-    if (!held) throw new LeaseLostError(lease!.name);
+  return ddl(sql, lease, async (tx) => {
+    const purged = await purgedPartitions(tx);
     if (purged.length) await tx.unsafe(`DROP TABLE IF EXISTS ${purged.map((p) => `logging.${p.name}`).join(', ')}`);
     return { tables: purged.map((p) => p.name), bytes: purged.reduce((sum, p) => sum + p.bytes, 0) };
-  }) as Promise<{ tables: string[]; bytes: number }>;
+  }, undefined, holdsLease);
 }
 
 async function holdsLease(tx: TransactionSql, lease: Lease): Promise<boolean> {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
 import { insertBatch, type LogRow, type MetricRow } from '../../shared/db/ingest';
-import { ensureDay, freePurged, listDays, purgedPartitions, retire } from '../../shared/db/retention';
+import { ensureDay, freePurged, LeaseLostError, listDays, purgedPartitions, retire } from '../../shared/db/retention';
 import { startScratchDatabase, type Database } from '../../shared/cli/database';
 import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
 
@@ -233,6 +233,9 @@ describe('retention', () => {
       expect(run.rowsPurged).toEqual({ system_logs: 3, performance_logs: 3 });
       expect(await where(tag)).toEqual(expected([age, age, age]));
       expect(run.bytesFreed).toBe(0); // nothing was waiting
+      expect(await waiting()).toEqual([`purged_performance_logs_p${day}`, `purged_system_logs_p${day}_standard`]);
+      // Only the holder of the run's lease frees them.
+      await expect(freePurged(sql, { name: 'retention', holder: crypto.randomUUID(), ttlSeconds: 60 })).rejects.toThrow(LeaseLostError);
       expect(await waiting()).toEqual([`purged_performance_logs_p${day}`, `purged_system_logs_p${day}_standard`]);
       const next = await runRetention(client, DEFAULT_POLICY, { now: NOW });
       await client.end();
