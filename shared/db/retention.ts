@@ -2,8 +2,8 @@
  * The SQL of retention: whole-day partition moves and purges, and the job lease. A day of
  * system_logs is split by retention class (see the retention_classes migration), so moving a day's
  * kept rows to the archive is DETACH and ATTACH of its `extended` partition, and purging the rest
- * is taking its partitions out of the table (logging.purge_partition: detached, renamed
- * purged_<name>): catalog work whatever the day holds. Their files are dropped by the next run
+ * is taking it out of the table (logging.purge_partition: detached, renamed purged_<name>, its
+ * leaves too): catalog work whatever the day holds. Their files are dropped by the next run
  * (freePurged), beside that run's own day. Every transaction runs with a short lock timeout, so it
  * never queues ingest behind it for more than a moment.
  */
@@ -154,12 +154,11 @@ interface Tally {
 }
 
 function tally(sql: Sql | TransactionSql, partition: string, byClass = false): Promise<Tally> {
-  const classes = byClass
-    ? `count(*) FILTER (WHERE ${CLASS_SQL.error})::int AS error, count(*) FILTER (WHERE ${CLASS_SQL.trading})::int AS trading`
-    : '0 AS error, 0 AS trading';
-  return sql
-    .unsafe<Tally[]>(`SELECT count(*)::int AS rows, ${classes} FROM logging.${partition}`)
-    .then(([row]) => row!);
+  // One count per class rather than FILTERs over one scan: each is an index-only scan of a small
+  // index (the level or the event_type one), where FILTERs would read every row of the partition.
+  const count = (where = '') => `(SELECT count(*) FROM logging.${partition}${where && ` WHERE ${where}`})::int`;
+  const classes = byClass ? `${count(CLASS_SQL.error)} AS error, ${count(CLASS_SQL.trading)} AS trading` : '0 AS error, 0 AS trading';
+  return sql.unsafe<Tally[]>(`SELECT ${count()} AS rows, ${classes}`).then(([row]) => row!);
 }
 
 /** The partitions that hold one active day's rows: a system_logs day is split by class. */
@@ -273,13 +272,20 @@ export async function retire(
   }, options.beforeCommit);
 }
 
-/** Partitions purged by earlier runs, waiting for their files to be freed. */
+/**
+ * Partitions purged by earlier runs, waiting for their files to be freed: a purged day split by
+ * class is one entry, its leaves with it (their files counted in its bytes).
+ */
 export async function purgedPartitions(sql: Sql | TransactionSql): Promise<{ name: string; bytes: number }[]> {
   // By the name index (a range of names), not a scan of pg_class.
   return sql<{ name: string; bytes: number }[]>`
-    SELECT relname::text AS name, pg_total_relation_size(oid)::float8 AS bytes FROM pg_class
-    WHERE relname >= 'purged_' AND relname < 'purged\`' AND relnamespace = 'logging'::regnamespace AND relkind = 'r'
-    ORDER BY relname`;
+    SELECT c.relname::text AS name,
+           CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t)
+                ELSE pg_total_relation_size(c.oid) END::float8 AS bytes
+    FROM pg_class c
+    WHERE c.relname >= 'purged_' AND c.relname < 'purged\`' AND c.relnamespace = 'logging'::regnamespace
+      AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+    ORDER BY c.relname`;
 }
 
 /**

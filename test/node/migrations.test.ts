@@ -1,6 +1,6 @@
 /**
- * The retention-classes migration rebuilds the system log tables: down (with the purged-partitions
- * one after it) and up again must keep every row, and up must sort each row into its class's
+ * The retention-classes migration rebuilds the system log tables: down (with the purge migrations
+ * after it) and up again must keep every row, and up must sort each row into its class's
  * partition.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -38,6 +38,16 @@ it('down and up again keep every row, each in its class partition', async () => 
   const before = await rows();
   expect(before).toEqual(['critical', 'info', 'old', 'trade']);
 
+  // A day purged whole (a partitioned purged_ table) is dropped by the purge-whole-day migration's
+  // down: the freeing before it only knows purged leaves.
+  const [last] = await sql<{ day: string }[]>`
+    SELECT max(inhrelid::regclass::text) AS day FROM pg_inherits
+    WHERE inhparent = 'logging.system_logs'::regclass AND inhrelid::regclass::text ~ '_p[0-9]{8}$'`;
+  await sql.unsafe(`SELECT logging.purge_partition('${last!.day}')`);
+  const purgedDays = () => sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_class WHERE left(relname, 7) = 'purged_' AND relkind = 'p'`;
+  expect((await purgedDays())[0]!.n).toBe(1);
+  await migrate(db.url, 'down'); // purge whole day
+  expect((await purgedDays())[0]!.n).toBe(0);
   await migrate(db.url, 'down'); // purged partitions
   const [fn] = await sql<{ f: string | null }[]>`SELECT to_regprocedure('logging.purge_partition(regclass)')::text AS f`;
   expect(fn!.f).toBeNull();

@@ -132,11 +132,11 @@ describe('retention', () => {
 
   it('a purged partition that cannot be freed yet waits for the next run, and the day\'s work goes on', async () => {
     await seed([55], 'blocked');
-    await runRetention(sql, DEFAULT_POLICY, { now: NOW }); // day 55 purged and archived; its standard partition waits
-    const waiting = `purged_system_logs_p${dayOf(55).replaceAll('-', '')}_standard`;
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW }); // day 55 archived and purged: what is left of it waits
+    const waiting = `purged_system_logs_p${dayOf(55).replaceAll('-', '')}`;
     expect((await purgedPartitions(sql)).map((p) => p.name)).toContain(waiting);
     await seed([56], 'blocked-next');
-    const reader = await holdTable(waiting);
+    const reader = await holdTable(`${waiting}_standard`);
     const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW, lockRetries: 0 });
     await reader.release();
     expect(run.errors).toEqual([expect.stringMatching(/^free purged partitions: .*lock timeout/)]);
@@ -153,16 +153,16 @@ describe('retention', () => {
     await seed([57], 'twice');
     await freePurged(sql);
     await runRetention(sql, DEFAULT_POLICY, { now: NOW });
-    const standard = `purged_system_logs_p${dayOf(57).replaceAll('-', '')}_standard`;
-    expect((await purgedPartitions(sql)).map((p) => p.name)).toContain(standard);
+    const purgedDay = `purged_system_logs_p${dayOf(57).replaceAll('-', '')}`;
+    expect((await purgedPartitions(sql)).map((p) => p.name)).toContain(purgedDay);
     // A late row for day 57 brings the day back (out of the default partition); it is retired
     // again, here without a run to free the first purge in between.
     await insertBatch(sql, [{ id: crypto.randomUUID(), timestamp: `${dayOf(57)}T13:00:00.000Z`, service: 'execution', level: 'INFO', message: 'late 57', data: { tag: 'twice' }, correlation_id: null, event_type: null }], []);
     await ensureDay(sql, 'system_logs', dayOf(57));
     const retired = await retire(sql, [{ table: 'system_logs', day: dayOf(57), keep: 'extended', archiveHasDay: true }], []);
     expect(retired.days[0]!.counts.total).toBe(1);
-    expect((await purgedPartitions(sql)).map((p) => p.name).filter((n) => n === standard)).toHaveLength(1);
-    expect(await sql.unsafe(`SELECT message FROM logging.${standard}`)).toEqual([{ message: 'late 57' }]);
+    expect((await purgedPartitions(sql)).map((p) => p.name).filter((n) => n.startsWith(purgedDay))).toEqual([purgedDay, `${purgedDay}_extended`]);
+    expect(await sql.unsafe(`SELECT message FROM logging.${purgedDay}`)).toEqual([{ message: 'late 57' }]);
     expect(await where('twice')).toEqual(expected([57]));
   });
 
@@ -233,10 +233,10 @@ describe('retention', () => {
       expect(run.rowsPurged).toEqual({ system_logs: 3, performance_logs: 3 });
       expect(await where(tag)).toEqual(expected([age, age, age]));
       expect(run.bytesFreed).toBe(0); // nothing was waiting
-      expect(await waiting()).toEqual([`purged_performance_logs_p${day}`, `purged_system_logs_p${day}_standard`]);
+      expect(await waiting()).toEqual([`purged_performance_logs_p${day}`, `purged_system_logs_p${day}`]);
       // Only the holder of the run's lease frees them.
       await expect(freePurged(sql, { name: 'retention', holder: crypto.randomUUID(), ttlSeconds: 60 })).rejects.toThrow(LeaseLostError);
-      expect(await waiting()).toEqual([`purged_performance_logs_p${day}`, `purged_system_logs_p${day}_standard`]);
+      expect(await waiting()).toEqual([`purged_performance_logs_p${day}`, `purged_system_logs_p${day}`]);
       const next = await runRetention(client, DEFAULT_POLICY, { now: NOW });
       await client.end();
       expect(next.errors).toEqual([]);
