@@ -179,9 +179,10 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
         if (purged.length) act(`free ${purged.length} partitions purged by an earlier run (${mb(purged.reduce((sum, p) => sum + p.bytes, 0))})`);
       })
       : step('free purged partitions', async () => {
-        const freed = await freePurged(sql, lease);
-        summary.bytesFreed = freed.bytes;
-        if (freed.tables.length) act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);
+        await freePurged(sql, lease, { onFreed: (freed) => {
+          summary.bytesFreed += freed.bytes;
+          act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);
+        } });
       }).then(() => {});
     freeing.catch(() => {}); // awaited below, or settled in `finally`
 

@@ -288,18 +288,36 @@ export async function purgedPartitions(sql: Sql | TransactionSql): Promise<{ nam
     ORDER BY c.relname`;
 }
 
+/** Purged tables dropped per transaction: a purged day locks some 30 relations to be dropped. */
+const FREE_BATCH = 32;
+
 /**
- * Drops the partitions earlier runs purged, handing their files back: one transaction on a
- * connection of its own, run beside the retire transactions. Nothing else uses these tables, so it
- * waits on no lock that ingest or a query holds. The lease is checked, not renewed: renewing would
- * lock the lease row against the run's other transactions.
+ * Drops the partitions earlier runs purged, handing their files back, on a connection of its own
+ * beside the retire transactions: in transactions of at most `batch` tables, so a backlog (after a
+ * catch-up, hundreds of days) stays within the server's lock table. Nothing else uses these tables,
+ * so it waits on no lock that ingest or a query holds. The lease is checked, not renewed: renewing
+ * would lock the lease row against the run's other transactions. `onFreed` hears of each commit, so
+ * what was freed is known even when a later transaction fails.
  */
-export async function freePurged(sql: Sql, lease?: Lease): Promise<{ tables: string[]; bytes: number }> {
-  return ddl(sql, lease, async (tx) => {
-    const purged = await purgedPartitions(tx);
-    if (purged.length) await tx.unsafe(`DROP TABLE IF EXISTS ${purged.map((p) => `logging.${p.name}`).join(', ')}`);
-    return { tables: purged.map((p) => p.name), bytes: purged.reduce((sum, p) => sum + p.bytes, 0) };
-  }, undefined, holdsLease);
+export async function freePurged(
+  sql: Sql,
+  lease?: Lease,
+  options: { batch?: number; onFreed?: (freed: { tables: string[]; bytes: number }) => void } = {},
+): Promise<{ tables: string[]; bytes: number }> {
+  const total = { tables: [] as string[], bytes: 0 };
+  const purged = await purgedPartitions(sql);
+  const batch = options.batch ?? FREE_BATCH;
+  for (let i = 0; i < purged.length; i += batch) {
+    const share = purged.slice(i, i + batch);
+    await ddl(sql, lease, async (tx) => {
+      await tx.unsafe(`DROP TABLE IF EXISTS ${share.map((p) => `logging.${p.name}`).join(', ')}`);
+    }, undefined, holdsLease);
+    const freed = { tables: share.map((p) => p.name), bytes: share.reduce((sum, p) => sum + p.bytes, 0) };
+    options.onFreed?.(freed);
+    total.tables.push(...freed.tables);
+    total.bytes += freed.bytes;
+  }
+  return total;
 }
 
 async function holdsLease(tx: TransactionSql, lease: Lease): Promise<boolean> {

@@ -166,6 +166,23 @@ describe('retention', () => {
     expect(await where('twice')).toEqual(expected([57]));
   });
 
+  it('frees a backlog in transactions of bounded size, and counts what committed before one failed', async () => {
+    await freePurged(sql);
+    await seed([58, 59], 'backlog');
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    const waiting = await purgedPartitions(sql);
+    expect(waiting.length).toBeGreaterThanOrEqual(4); // both days and both days' metrics
+    // One table per transaction; the last one is held by a reader, so its transaction fails.
+    const last = waiting.at(-1)!;
+    const reader = await holdTable(last.name);
+    const heard: { tables: string[]; bytes: number }[] = [];
+    await expect(freePurged(sql, undefined, { batch: 1, onFreed: (f) => heard.push(f) })).rejects.toThrow(/lock timeout/);
+    await reader.release();
+    expect(heard).toEqual(waiting.slice(0, -1).map((p) => ({ tables: [p.name], bytes: p.bytes })));
+    expect(await purgedPartitions(sql)).toEqual([last]);
+    expect(await freePurged(sql, undefined, { batch: 1 })).toEqual({ tables: [last.name], bytes: last.bytes });
+  });
+
   it('two concurrent runs: one holds the lease, the result is the same', async () => {
     await seed([50, 95], 'c');
     const other = createSql(db.url, { max: 2 });
