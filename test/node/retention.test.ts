@@ -183,6 +183,29 @@ describe('retention', () => {
     expect(await freePurged(sql, undefined, { batch: 1 })).toEqual({ tables: [last.name], bytes: last.bytes });
   });
 
+  it('holds its lease until the freeing is done, even when its days are moved first', async () => {
+    await freePurged(sql);
+    await seed([62], 'slow-free');
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    const [waiting] = await purgedPartitions(sql);
+    await seed([63], 'slow-free-next');
+    // A reader holds a purged table for a while (under the 1 s lock timeout): the freeing waits,
+    // the day is moved meanwhile.
+    const reader = await holdTable(waiting!.name);
+    const run = runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    const archived = dayOf(63);
+    for (let i = 0; i < 100 && !(await listDays(sql, 'archived_system_logs')).includes(archived); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await listDays(sql, 'archived_system_logs')).toContain(archived);
+    const leases = async () => (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM logging.job_leases WHERE name = 'retention'`)[0]!.n;
+    expect(await leases()).toBe(1); // still held: the freeing is not done
+    await reader.release();
+    const summary = await run;
+    expect(summary.errors).toEqual([]);
+    expect(summary.bytesFreed).toBeGreaterThan(0);
+    expect(await leases()).toBe(0);
+    expect(await where('slow-free-next')).toEqual(expected([63]));
+  });
+
   it('two concurrent runs: one holds the lease, the result is the same', async () => {
     await seed([50, 95], 'c');
     const other = createSql(db.url, { max: 2 });
