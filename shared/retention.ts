@@ -168,13 +168,11 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
     summary.durationMs = Date.now() - started;
     return summary;
   }
-  let released = false;
   let freeing: Promise<void> = Promise.resolve();
-  let freeingDone = false;
   try {
     // 0. The files of the partitions earlier runs purged are dropped in transactions of their own, on
-    // a second connection, while this run moves and purges its own days. The lease is held until
-    // this is done too: the last retire transaction releases it only if the freeing has finished.
+    // a second connection, while this run moves and purges its own days. The lease is released
+    // once both are done.
     const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
     freeing = dryRun
       ? purgedPartitions(sql).then((purged) => {
@@ -186,7 +184,6 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
           act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);
         } });
       }).then(() => {});
-    freeing = freeing.finally(() => void (freeingDone = true));
     freeing.catch(() => {}); // awaited below, or settled in `finally`
 
     const [days, waiting] = await Promise.all([partitionDays(sql), defaultPartitionDays(sql)]);
@@ -240,8 +237,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
       }
     };
 
-    // 4. Active days past archiveAfterDays, oldest first, one transaction per day; the last one
-    // also releases the lease, unless the freeing is still going on.
+    // 4. Active days past archiveAfterDays, oldest first, one transaction per day.
     const archiveBefore = isoDay(nowMs - policy.archiveAfterDays * DAY_MS);
     const due = [...new Set(ACTIVE_TABLES.flatMap((t) => days[t].filter((d) => d < archiveBefore)))].sort();
     const batches = due.map((day, i) => ({
@@ -261,24 +257,18 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
         for (const [j, plan] of batch.plans.entries()) act(describe(plan, counts[j]!));
         continue;
       }
-      const release = i === batches.length - 1 && freeingDone;
       let retired: Retired | undefined;
-      if (await step(batch.name, async () => void (retired = await retire(sql, batch.plans, batch.expired, { lease, releaseLease: release })))) {
+      if (await step(batch.name, async () => void (retired = await retire(sql, batch.plans, batch.expired, { lease })))) {
         record(retired!);
-        if (release) released = true;
       } else if (i === batches.length - 1 && batch.plans.length && batch.expired.length) {
         // A day that keeps failing must not hold the expired archive days hostage.
-        const releaseNow = freeingDone;
-        if (await step('expire archived days', async () => void (retired = await retire(sql, [], batch.expired, { lease, releaseLease: releaseNow })))) {
-          record(retired!);
-          released = releaseNow;
-        }
+        if (await step('expire archived days', async () => void (retired = await retire(sql, [], batch.expired, { lease })))) record(retired!);
       }
     }
     await freeing;
   } finally {
     await Promise.allSettled([freeing]);
-    if (!dryRun && !released) await releaseLease(sql, lease).catch(() => {}); // an expired lease frees itself
+    if (!dryRun) await releaseLease(sql, lease).catch(() => {}); // an expired lease frees itself
     summary.durationMs = Date.now() - started;
   }
   return summary;

@@ -237,14 +237,13 @@ export interface Retired {
 /**
  * Retires days and purges expired archive days in one transaction: all or nothing, so a crash at
  * any point leaves every day as it was, for the next run. Purged partitions leave their tables
- * here; their files are freed by the next run (freePurged). With `releaseLease`, the run's lease
- * is released in the same commit.
+ * here; their files are freed by the next run (freePurged).
  */
 export async function retire(
   sql: Sql,
   plans: RetirePlan[],
   expiredArchiveDays: { table: LogTable; day: string }[],
-  options: { lease?: Lease; releaseLease?: boolean; beforeCommit?: (tx: TransactionSql) => Promise<void> } = {},
+  options: { lease?: Lease; beforeCommit?: (tx: TransactionSql) => Promise<void> } = {},
 ): Promise<Retired> {
   return ddl(sql, options.lease, async (tx) => {
     const statements = plans.map(retireStatements);
@@ -261,10 +260,7 @@ export async function retire(
       ...statements.flatMap((s) => s.purge),
       ...expiredArchiveDays.map(({ table, day }) => purge(partitionName(table, day))),
     ];
-    await Promise.all([
-      ...purges.map((q) => tx.unsafe(q)),
-      options.releaseLease && options.lease ? releaseLease(tx, options.lease) : undefined,
-    ]);
+    await Promise.all(purges.map((q) => tx.unsafe(q)));
     return {
       days: plans.map((plan, i) => ({ plan, counts: dayCounts(...dayTallies[i]!) })),
       expired: expiredArchiveDays.map((e, i) => ({ ...e, rows: expiredTallies[i]!.rows })),

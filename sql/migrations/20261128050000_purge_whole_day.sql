@@ -13,14 +13,12 @@ BEGIN
     IF parent IS NOT NULL THEN
         EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', parent, p);
     END IF;
-    -- A purged_ table with the same name is what is left of the same day purged before (and not
-    -- freed yet): the newer purge replaces it.
-    EXECUTE format('DROP TABLE IF EXISTS logging.%I', 'purged_' || (SELECT relname FROM pg_class WHERE oid = p));
-    FOR child IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = p LOOP
+    -- The day and each of its leaves: a purged_ table of the same name (the same day purged before,
+    -- not freed yet) is dropped first, the newer purge replacing it.
+    FOR child IN SELECT p UNION ALL SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = p LOOP
         EXECUTE format('DROP TABLE IF EXISTS logging.%I', 'purged_' || (SELECT relname FROM pg_class WHERE oid = child));
         EXECUTE format('ALTER TABLE %s RENAME TO %I', child, 'purged_' || (SELECT relname FROM pg_class WHERE oid = child));
     END LOOP;
-    EXECUTE format('ALTER TABLE %s RENAME TO %I', p, 'purged_' || (SELECT relname FROM pg_class WHERE oid = p));
 END;
 $$;
 
