@@ -93,6 +93,19 @@ export interface RetentionOptions {
 
 const DAY_MS = 86_400_000;
 const PREMAKE_BATCH_DAYS = 7;
+/** How long the freeing holds its commit for the run's first count: the retire transactions' lock timeout. */
+const COUNT_WAIT_MS = 1000;
+
+/** Resolves when `promise` does, or after `ms`, whichever comes first. */
+function within(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 /** The longest any row of the table is kept: when its archived days are dropped. */
 function longestRetention(table: ActiveTable, p: RetentionPolicy): number {
@@ -169,20 +182,27 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
     return summary;
   }
   let freeing: Promise<void> = Promise.resolve();
+  let counted = () => {};
+  const countsRead = new Promise<void>((resolve) => (counted = resolve));
   try {
     // 0. The files of the partitions earlier runs purged are dropped in transactions of their own, on
     // a second connection, while this run moves and purges its own days. The lease is released
-    // once both are done.
+    // once both are done. The first drop commits once this run has counted its first day's rows
+    // (or after the lock timeout, if counting is held up): handing files back keeps the disk busy,
+    // and counts that read a cold day meanwhile took 25-90 ms instead of 5-25.
     const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
     freeing = dryRun
       ? purgedPartitions(sql).then((purged) => {
         if (purged.length) act(`free ${purged.length} partitions purged by an earlier run (${mb(purged.reduce((sum, p) => sum + p.bytes, 0))})`);
       })
       : step('free purged partitions', async () => {
-        await freePurged(sql, lease, { onFreed: (freed) => {
-          summary.bytesFreed += freed.bytes;
-          act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);
-        } });
+        await freePurged(sql, lease, {
+          beforeCommit: () => within(countsRead, COUNT_WAIT_MS),
+          onFreed: (freed) => {
+            summary.bytesFreed += freed.bytes;
+            act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);
+          },
+        });
       }).then(() => {});
     freeing.catch(() => {}); // awaited below, or settled in `finally`
 
@@ -258,15 +278,17 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
         continue;
       }
       let retired: Retired | undefined;
-      if (await step(batch.name, async () => void (retired = await retire(sql, batch.plans, batch.expired, { lease })))) {
+      if (await step(batch.name, async () => void (retired = await retire(sql, batch.plans, batch.expired, { lease, onCounted: counted })))) {
         record(retired!);
       } else if (i === batches.length - 1 && batch.plans.length && batch.expired.length) {
         // A day that keeps failing must not hold the expired archive days hostage.
         if (await step('expire archived days', async () => void (retired = await retire(sql, [], batch.expired, { lease })))) record(retired!);
       }
     }
+    counted(); // no day was due, or none could be counted
     await freeing;
   } finally {
+    counted();
     await Promise.allSettled([freeing]);
     if (!dryRun) await releaseLease(sql, lease).catch(() => {}); // an expired lease frees itself
     summary.durationMs = Date.now() - started;

@@ -243,17 +243,20 @@ export async function retire(
   sql: Sql,
   plans: RetirePlan[],
   expiredArchiveDays: { table: LogTable; day: string }[],
-  options: { lease?: Lease; beforeCommit?: (tx: TransactionSql) => Promise<void> } = {},
+  options: { lease?: Lease; beforeCommit?: (tx: TransactionSql) => Promise<void>; onCounted?: () => void } = {},
 ): Promise<Retired> {
   return ddl(sql, options.lease, async (tx) => {
     const statements = plans.map(retireStatements);
     // Counting and moving are pipelined in one round trip.
-    const [dayTallies, expiredTallies] = await Promise.all([
+    const counting = Promise.all([
       Promise.all(plans.map((p) => {
         const { standard, extended } = leaves(p.table, p.day);
         return Promise.all([tally(tx, standard), extended ? tally(tx, extended, true) : undefined]);
       })),
       Promise.all(expiredArchiveDays.map((e) => tally(tx, partitionName(e.table, e.day)))),
+    ]);
+    const [[dayTallies, expiredTallies]] = await Promise.all([
+      counting.then((tallies) => (options.onCounted?.(), tallies)),
       ...statements.flatMap((s) => s.move).map((q) => tx.unsafe(q)),
     ]);
     const purges = [
@@ -298,7 +301,12 @@ const FREE_BATCH = 32;
 export async function freePurged(
   sql: Sql,
   lease?: Lease,
-  options: { batch?: number; onFreed?: (freed: { tables: string[]; bytes: number }) => void } = {},
+  options: {
+    batch?: number;
+    onFreed?: (freed: { tables: string[]; bytes: number }) => void;
+    /** Awaited before each commit, the tables dropped: the commit is what hands the files back. */
+    beforeCommit?: () => Promise<void>;
+  } = {},
 ): Promise<{ tables: string[]; bytes: number }> {
   const total = { tables: [] as string[], bytes: 0 };
   const purged = await purgedPartitions(sql);
@@ -307,7 +315,7 @@ export async function freePurged(
     const share = purged.slice(i, i + batch);
     await ddl(sql, lease, async (tx) => {
       await tx.unsafe(`DROP TABLE IF EXISTS ${share.map((p) => `logging.${p.name}`).join(', ')}`);
-    }, undefined, holdsLease);
+    }, options.beforeCommit, holdsLease);
     const freed = { tables: share.map((p) => p.name), bytes: share.reduce((sum, p) => sum + p.bytes, 0) };
     options.onFreed?.(freed);
     total.tables.push(...freed.tables);

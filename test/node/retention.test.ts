@@ -54,15 +54,15 @@ function expected(ages: number[], archiveAfter = 30, keepUntil = 90) {
   };
 }
 
-/** A reader on its own connection holding a table as a long query does (ACCESS SHARE), until `release()`. */
-async function holdTable(table = 'system_logs'): Promise<{ release: () => Promise<void> }> {
+/** A reader on its own connection holding a table as a long query does (ACCESS SHARE, or `mode`), until `release()`. */
+async function holdTable(table = 'system_logs', mode = 'ACCESS SHARE'): Promise<{ release: () => Promise<void> }> {
   const reader = createSql(db.url, { max: 1 });
   let finish!: () => void;
   const held = new Promise<void>((r) => (finish = r));
   let locked!: () => void;
   const isLocked = new Promise<void>((r) => (locked = r));
   const holding = reader.begin(async (tx) => {
-    await tx.unsafe(`LOCK TABLE logging.${table} IN ACCESS SHARE MODE`);
+    await tx.unsafe(`LOCK TABLE logging.${table} IN ${mode} MODE`);
     locked();
     await held;
   });
@@ -204,6 +204,30 @@ describe('retention', () => {
     expect(summary.bytesFreed).toBeGreaterThan(0);
     expect(await leases()).toBe(0);
     expect(await where('slow-free-next')).toEqual(expected([63]));
+  });
+
+  it('hands files back only once its day is counted, so the freeing does not slow the count', async () => {
+    await freePurged(sql);
+    await seed([64], 'gate');
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    // Read from the catalog only: a size would wait on the freeing's lock.
+    const purgedNames = async () => (await sql<{ n: string }[]>`SELECT relname::text AS n FROM pg_class WHERE relname LIKE 'purged\_%' AND NOT relispartition ORDER BY 1`).map((r) => r.n);
+    const waiting = await purgedNames();
+    expect(waiting.length).toBeGreaterThan(0);
+    await seed([65], 'gate-next');
+    await ensureDay(sql, 'system_logs', dayOf(65));
+    // The day's count waits behind a lock for 400 ms (under the 1 s lock timeout); the freeing has nothing to wait on.
+    const blocker = await holdTable(`system_logs_p${dayOf(65).replaceAll('-', '')}_standard`, 'ACCESS EXCLUSIVE');
+    const run = runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await purgedNames()).toEqual(waiting); // dropped, not committed
+    await blocker.release();
+    const summary = await run;
+    expect(summary.errors).toEqual([]);
+    expect(summary.bytesFreed).toBeGreaterThan(0);
+    expect((await purgedNames()).filter((n) => waiting.includes(n))).toEqual([]);
+    expect(summary.rowsKept).toMatchObject({ error: 2, trading: 1, total: 3 });
+    expect(await where('gate-next')).toEqual(expected([65]));
   });
 
   it('two concurrent runs: one holds the lease, the result is the same', async () => {
