@@ -230,6 +230,28 @@ describe('retention', () => {
     expect(await where('gate-next')).toEqual(expected([65]));
   });
 
+  it('a count held up past the lock timeout does not hold the freeing with it', async () => {
+    await freePurged(sql);
+    await seed([66], 'gate-cap');
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    const purgedNames = async () => (await sql<{ n: string }[]>`SELECT relname::text AS n FROM pg_class WHERE relname LIKE 'purged\_%' AND NOT relispartition ORDER BY 1`).map((r) => r.n);
+    const waiting = await purgedNames();
+    expect(waiting.length).toBeGreaterThan(0);
+    await seed([67], 'gate-cap-next');
+    await ensureDay(sql, 'system_logs', dayOf(67));
+    // Held for 1.6 s: the first count times out at 1 s and is retried; the freeing commits after 1 s.
+    const blocker = await holdTable(`system_logs_p${dayOf(67).replaceAll('-', '')}_standard`, 'ACCESS EXCLUSIVE');
+    const run = runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    await new Promise((r) => setTimeout(r, 1400));
+    expect((await purgedNames()).filter((n) => waiting.includes(n))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    await blocker.release();
+    const summary = await run;
+    expect(summary.errors).toEqual([]);
+    expect(summary.bytesFreed).toBeGreaterThan(0);
+    expect(await where('gate-cap-next')).toEqual(expected([67]));
+  });
+
   it('two concurrent runs: one holds the lease, the result is the same', async () => {
     await seed([50, 95], 'c');
     const other = createSql(db.url, { max: 2 });
