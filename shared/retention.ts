@@ -184,11 +184,12 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
   let freeing: Promise<void> = Promise.resolve();
   let counted = () => {};
   const countsRead = new Promise<void>((resolve) => (counted = resolve));
+  let countedOrTimedOut: Promise<void> | undefined; // one wait for the whole freeing, however many transactions
   try {
     // 0. The files of the partitions earlier runs purged are dropped in transactions of their own, on
     // a second connection, while this run moves and purges its own days. The lease is released
-    // once both are done. The first drop commits once this run has counted its first day's rows
-    // (or after the lock timeout, if counting is held up): handing files back keeps the disk busy,
+    // once both are done. The drops commit once this run has counted its first day's rows (or
+    // after the lock timeout, if counting is held up): handing files back keeps the disk busy,
     // and counts that read a cold day meanwhile took 25-90 ms instead of 5-25.
     const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
     freeing = dryRun
@@ -197,7 +198,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
       })
       : step('free purged partitions', async () => {
         await freePurged(sql, lease, {
-          beforeCommit: () => within(countsRead, COUNT_WAIT_MS),
+          beforeCommit: () => (countedOrTimedOut ??= within(countsRead, COUNT_WAIT_MS)),
           onFreed: (freed) => {
             summary.bytesFreed += freed.bytes;
             act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);

@@ -206,18 +206,28 @@ describe('retention', () => {
     expect(await where('slow-free-next')).toEqual(expected([63]));
   });
 
-  it('hands files back only once its day is counted, so the freeing does not slow the count', async () => {
+  /** Purged tables' names, from the catalog only: a size would wait on the freeing's lock. */
+  const purgedNames = async () => (await sql<{ n: string }[]>`SELECT relname::text AS n FROM pg_class WHERE relname LIKE 'purged\_%' AND NOT relispartition ORDER BY 1`).map((r) => r.n);
+
+  /**
+   * A run leaves a day purged (`age`); the next day (`age` + 1) is due, and its count is held up by
+   * a lock (ACCESS EXCLUSIVE on its standard partition) until `blocker.release()`.
+   */
+  async function purgedAndHeldUp(age: number, tag: string) {
     await freePurged(sql);
-    await seed([64], 'gate');
+    await seed([age], tag);
     await runRetention(sql, DEFAULT_POLICY, { now: NOW });
-    // Read from the catalog only: a size would wait on the freeing's lock.
-    const purgedNames = async () => (await sql<{ n: string }[]>`SELECT relname::text AS n FROM pg_class WHERE relname LIKE 'purged\_%' AND NOT relispartition ORDER BY 1`).map((r) => r.n);
     const waiting = await purgedNames();
     expect(waiting.length).toBeGreaterThan(0);
-    await seed([65], 'gate-next');
-    await ensureDay(sql, 'system_logs', dayOf(65));
-    // The day's count waits behind a lock for 400 ms (under the 1 s lock timeout); the freeing has nothing to wait on.
-    const blocker = await holdTable(`system_logs_p${dayOf(65).replaceAll('-', '')}_standard`, 'ACCESS EXCLUSIVE');
+    await seed([age + 1], `${tag}-next`);
+    await ensureDay(sql, 'system_logs', dayOf(age + 1));
+    const blocker = await holdTable(`system_logs_p${dayOf(age + 1).replaceAll('-', '')}_standard`, 'ACCESS EXCLUSIVE');
+    return { waiting, blocker };
+  }
+
+  it('hands files back only once its day is counted, so the freeing does not slow the count', async () => {
+    const { waiting, blocker } = await purgedAndHeldUp(64, 'gate');
+    // The count waits 400 ms (under the 1 s lock timeout); the freeing has nothing to wait on but the count.
     const run = runRetention(sql, DEFAULT_POLICY, { now: NOW });
     await new Promise((r) => setTimeout(r, 400));
     expect(await purgedNames()).toEqual(waiting); // dropped, not committed
@@ -231,16 +241,8 @@ describe('retention', () => {
   });
 
   it('a count held up past the lock timeout does not hold the freeing with it', async () => {
-    await freePurged(sql);
-    await seed([66], 'gate-cap');
-    await runRetention(sql, DEFAULT_POLICY, { now: NOW });
-    const purgedNames = async () => (await sql<{ n: string }[]>`SELECT relname::text AS n FROM pg_class WHERE relname LIKE 'purged\_%' AND NOT relispartition ORDER BY 1`).map((r) => r.n);
-    const waiting = await purgedNames();
-    expect(waiting.length).toBeGreaterThan(0);
-    await seed([67], 'gate-cap-next');
-    await ensureDay(sql, 'system_logs', dayOf(67));
-    // Held for 1.6 s: the first count times out at 1 s and is retried; the freeing commits after 1 s.
-    const blocker = await holdTable(`system_logs_p${dayOf(67).replaceAll('-', '')}_standard`, 'ACCESS EXCLUSIVE');
+    const { waiting, blocker } = await purgedAndHeldUp(66, 'gate-cap');
+    // Held 1.6 s: the first count times out at 1 s and is retried; the freeing commits after 1 s.
     const run = runRetention(sql, DEFAULT_POLICY, { now: NOW });
     await new Promise((r) => setTimeout(r, 1400));
     expect((await purgedNames()).filter((n) => waiting.includes(n))).toEqual([]);
