@@ -213,9 +213,9 @@ describe('retention', () => {
    * A run leaves a day purged (`age`); the next day (`age` + 1) is due, and its count is held up by
    * a lock (ACCESS EXCLUSIVE on its standard partition) until `blocker.release()`.
    */
-  async function purgedAndHeldUp(age: number, tag: string) {
+  async function purgedAndHeldUp(age: number, tag: string, alsoPurged: number[] = []) {
     await freePurged(sql);
-    await seed([age], tag);
+    await seed([age, ...alsoPurged], tag);
     await runRetention(sql, DEFAULT_POLICY, { now: NOW });
     const waiting = await purgedNames();
     expect(waiting.length).toBeGreaterThan(0);
@@ -241,8 +241,12 @@ describe('retention', () => {
   });
 
   it('a count held up past the lock timeout does not hold the freeing with it', async () => {
-    const { waiting, blocker } = await purgedAndHeldUp(66, 'gate-cap');
-    // Held 1.6 s: the first count times out at 1 s and is retried; the freeing commits after 1 s.
+    // A backlog of more than one freeing transaction (32 tables each): 20 days past every retention.
+    const backlog = Array.from({ length: 20 }, (_, i) => 100 + i);
+    const { waiting, blocker } = await purgedAndHeldUp(66, 'gate-cap', backlog);
+    expect(waiting.length).toBeGreaterThan(32);
+    // Held 1.6 s: the first count times out at 1 s and is retried; the freeing commits after 1 s,
+    // all of its transactions, not one a second.
     const run = runRetention(sql, DEFAULT_POLICY, { now: NOW });
     await new Promise((r) => setTimeout(r, 1400));
     expect((await purgedNames()).filter((n) => waiting.includes(n))).toEqual([]);
