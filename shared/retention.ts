@@ -93,7 +93,7 @@ export interface RetentionOptions {
 
 const DAY_MS = 86_400_000;
 const PREMAKE_BATCH_DAYS = 7;
-/** How long the freeing holds its commit for the run's first count: the retire transactions' lock timeout. */
+/** How long, from the run's start, the freeing holds its commit for the first count: the retire transactions' lock timeout. */
 const COUNT_WAIT_MS = 1000;
 
 /** Resolves when `promise` does, or after `ms`, whichever comes first. */
@@ -183,8 +183,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
   }
   let freeing: Promise<void> = Promise.resolve();
   let counted = () => {};
-  const countsRead = new Promise<void>((resolve) => (counted = resolve));
-  let countedOrTimedOut: Promise<void> | undefined; // one wait for the whole freeing, however many transactions
+  const countedOrTimedOut = within(new Promise<void>((resolve) => (counted = resolve)), COUNT_WAIT_MS);
   try {
     // 0. The files of the partitions earlier runs purged are dropped in transactions of their own, on
     // a second connection, while this run moves and purges its own days. The lease is released
@@ -198,7 +197,7 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
       })
       : step('free purged partitions', async () => {
         await freePurged(sql, lease, {
-          beforeCommit: () => (countedOrTimedOut ??= within(countsRead, COUNT_WAIT_MS)),
+          beforeCommit: () => countedOrTimedOut,
           onFreed: (freed) => {
             summary.bytesFreed += freed.bytes;
             act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);

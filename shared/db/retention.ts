@@ -254,11 +254,11 @@ export async function retire(
         return Promise.all([tally(tx, standard), extended ? tally(tx, extended, true) : undefined]);
       })),
       Promise.all(expiredArchiveDays.map((e) => tally(tx, partitionName(e.table, e.day)))),
-    ]);
-    const [[dayTallies, expiredTallies]] = await Promise.all([
-      counting.then((tallies) => (options.onCounted?.(), tallies)),
-      ...statements.flatMap((s) => s.move).map((q) => tx.unsafe(q)),
-    ]);
+    ]).then((tallies) => {
+      options.onCounted?.();
+      return tallies;
+    });
+    const [[dayTallies, expiredTallies]] = await Promise.all([counting, ...statements.flatMap((s) => s.move).map((q) => tx.unsafe(q))]);
     const purges = [
       ...statements.flatMap((s) => s.purge),
       ...expiredArchiveDays.map(({ table, day }) => purge(partitionName(table, day))),
