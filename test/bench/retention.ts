@@ -1,26 +1,29 @@
 /**
- * npm run bench:retention [-- --rows 5000000 --days 120 --scales 1,4 --kept 4 --daily 14]
+ * npm run bench:retention [-- --rows 5000000 --days 120 --scales 0.1,1,4 --kept 4 --daily 14]
  *
- * Scenarios: for each of `scales`, rows×scale system logs over `days` days (so 4× the rows a day);
+ * Scenarios: for each of `scales`, rows×scale system logs over `days` days (so 4× the rows a day;
+ * 0.1× shows what a run costs when its day is small: the same partitions, a tenth of the rows);
  * for each of `kept`, rows×k over days×k with every retention k times as long (the same rows a
  * day, a table k times as large: what "flat in table size" is about). 10% ERROR/CRITICAL, 5%
  * trading. Each is brought to the steady state (a first run archives what is past the active days
  * and purges what is past the longest retention). Then times `daily` daily runs, the clock one day
  * on each time (one day archived, one archived day purged, the partitions the run before purged
  * freed; every seventh also premakes a week of partitions), two ways on the same data: by
- * partitions (ours) and the seed's way (INSERT INTO archive … SELECT, then DELETE in batches of 1,000 rows).
- * Every timed run starts from a CHECKPOINT, as a daily job does in production. Prints both, the
+ * partitions (ours) and the seed's way (INSERT INTO archive … SELECT, then DELETE in batches of 1,000 rows;
+ * its two forms of batch, as planned and oldest first by the index, take turns day by day; after
+ * each, the VACUUM its DELETE leaves for later is timed apart).
+ * Each scenario has a server of its own, VACUUMed after the catch-ups. Every timed run starts from
+ * a CHECKPOINT, as a daily job does in production. Prints both, the
  * ratios (of the median runs, and of the means with the premaking days), at each scale.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createSql, type Sql } from '../../shared/db/client';
 import { startScratchDatabase } from '../../shared/cli/database';
-import { freePurged } from '../../shared/db/retention';
 import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../../shared/retention';
 
 const { values } = parseArgs({ options: {
-  rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '120' }, scales: { type: 'string', default: '1,4' },
+  rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '120' }, scales: { type: 'string', default: '0.1,1,4' },
   kept: { type: 'string', default: '4' }, daily: { type: 'string', default: '14' },
 } });
 const ROWS = Number(values.rows);
@@ -61,22 +64,19 @@ async function load(sql: Sql, rows: number, days: number) {
   await sql`VACUUM (ANALYZE) logging.system_logs`;
 }
 
-async function reset(sql: Sql) {
-  await sql.unsafe(`DROP TABLE IF EXISTS logging.baseline_logs, logging.baseline_archive, logging.bench_floor`);
-  // Drop every day partition and archive partition; the tables and default partitions stay.
-  const parts = await sql<{ name: string }[]>`
-    SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-    WHERE p.relname IN ('system_logs', 'archived_system_logs', 'performance_logs', 'archived_performance_logs') AND c.relname ~ '_p[0-9]{8}$'`;
-  for (const p of parts) await sql.unsafe(`DROP TABLE logging.${p.name}`);
-  await freePurged(sql);
-  await sql`TRUNCATE logging.system_logs, logging.performance_logs`;
-  await sql`DELETE FROM logging.job_leases`;
-}
+/**
+ * How the seed's way picks each batch of 1,000 rows to delete. 'planner': `WHERE "timestamp" < $1
+ * LIMIT 1000`, as written most simply; the planner takes a sequential scan, which reads again, for
+ * every batch, the pages the batches before emptied. 'index': the same `ORDER BY "timestamp"`,
+ * oldest first down the timestamp index: the cheapest form of the seed's way.
+ */
+type BatchForm = 'planner' | 'index';
 
 /** The seed's way, as a daily run at `now`: archive what crossed the active days, then delete 1,000 rows at a time. */
-async function baselineRun(sql: Sql, now: Date, policy: RetentionPolicy): Promise<number> {
+async function baselineRun(sql: Sql, now: Date, policy: RetentionPolicy, form: BatchForm = 'planner'): Promise<number> {
   const cutoff = new Date(now.getTime() - policy.archiveAfterDays * 86_400_000);
   const expire = new Date(now.getTime() - policy.errorLogsDays * 86_400_000);
+  const order = form === 'index' ? 'ORDER BY "timestamp"' : '';
   const t0 = performance.now();
   await sql`INSERT INTO logging.baseline_archive SELECT * FROM logging.baseline_logs
             WHERE "timestamp" < ${cutoff} AND "timestamp" >= ${expire} AND (level IN ('ERROR', 'CRITICAL') OR event_type = 'trading')
@@ -84,13 +84,23 @@ async function baselineRun(sql: Sql, now: Date, policy: RetentionPolicy): Promis
   for (const [table, before] of [['baseline_archive', expire], ['baseline_logs', cutoff]] as const) {
     for (;;) {
       const r = await sql.unsafe(
-        // By ctid: the cheapest way to delete a batch (a TID scan), whatever plan the planner would pick for a key lookup.
-        `DELETE FROM logging.${table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM logging.${table} WHERE "timestamp" < $1 LIMIT 1000))`,
+        // By ctid: a batch is deleted by a TID scan, whatever plan the planner would pick for a key lookup.
+        `DELETE FROM logging.${table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM logging.${table} WHERE "timestamp" < $1 ${order} LIMIT 1000))`,
         [before.toISOString()],
       );
       if (r.count === 0) break;
     }
   }
+  return performance.now() - t0;
+}
+
+/**
+ * What the seed's way leaves for later: its DELETE only marks rows dead; VACUUM takes them out of
+ * every index and makes their space reusable (ours has handed the files back within its run).
+ */
+async function baselineVacuum(sql: Sql): Promise<number> {
+  const t0 = performance.now();
+  await sql`VACUUM logging.baseline_logs, logging.baseline_archive`;
   return performance.now() - t0;
 }
 
@@ -123,13 +133,15 @@ async function dropFloor(sql: Sql, bytes: number): Promise<number> {
 }
 
 async function main() {
-  const db = await startScratchDatabase('bench-retention');
-  const sql = createSql(db.url, { max: 2 });
-  try {
-    console.log(`${SCENARIOS.length} scenarios, ${DAILY} daily runs each; ${os.cpus().length} cores`);
-    const DAY = 86_400_000;
-    const results: { scenario: Scenario; stored: number; ours: number; seeds: number; freed: number; floor: number }[] = [];
-    for (const scenario of SCENARIOS) {
+  console.log(`${SCENARIOS.length} scenarios, ${DAILY} daily runs each; ${os.cpus().length} cores`);
+  const DAY = 86_400_000;
+  const results: { scenario: Scenario; stored: number; ours: number; seeds: number; seedsBest: number; vacuum: number; freed: number; floor: number }[] = [];
+  for (const scenario of SCENARIOS) {
+    // A server of its own per data set: the catalogs of one (thousands of partitions made and
+    // dropped) would otherwise be the next one's, and DETACH and ATTACH scan pg_constraint whole.
+    const db = await startScratchDatabase('bench-retention');
+    const sql = createSql(db.url, { max: 2 });
+    try {
       const { rows, days, kept } = scenario;
       const policy: RetentionPolicy = {
         ...DEFAULT_POLICY,
@@ -140,7 +152,6 @@ async function main() {
         tradingLogsDays: DEFAULT_POLICY.tradingLogsDays * kept,
       };
       let t = performance.now();
-      await reset(sql);
       await load(sql, rows, days);
       await baselineTables(sql);
       console.log(`${scenario.label}: ${rows} rows over ${days} days, active ${policy.archiveAfterDays} days, archived to ${policy.errorLogsDays}; ` +
@@ -157,12 +168,18 @@ async function main() {
       const catchUpMs = performance.now() - t;
       await sql`CHECKPOINT`;
       const baseCatchUp = await baselineRun(sql, NOW, policy);
+      // The catch-ups leave dead rows behind, in the catalogs (ours: hundreds of partitions made and
+      // purged) and in the seed's tables (most of their rows deleted): VACUUM, as autovacuum would
+      // long before the next day, rather than let it start in the middle of a timed run.
+      await sql`VACUUM`;
       console.log(`  first run (catch-up: ${catchUp.daysArchived.length + settle.daysArchived.length} days archived, ` +
         `${catchUp.partitionsDropped + settle.partitionsDropped} partitions purged, ${mb(settle.bytesFreed)} freed): ours ${s(catchUpMs)}, seed's way ${s(baseCatchUp)}`);
       // Daily runs, the clock one day on each time: six in seven only move and drop days, the
       // seventh also tops up the premade partitions.
       const ours: number[] = [];
       const seeds: number[] = [];
+      const seedsIndexed: number[] = [];
+      const vacuums: number[] = [];
       const freed: number[] = [];
       for (let k = 1; k <= DAILY; k++) {
         const at = new Date(NOW.getTime() + k * DAY);
@@ -171,28 +188,45 @@ async function main() {
         const daily = await runRetention(sql, policy, { now: at });
         ours.push(performance.now() - t);
         await sql`CHECKPOINT`;
-        seeds.push(await baselineRun(sql, at, policy));
+        // The two forms of the seed's batches take turns: each leaves the tables as the other would.
+        const form: BatchForm = k % 2 ? 'planner' : 'index';
+        const seed = await baselineRun(sql, at, policy, form);
+        (form === 'planner' ? seeds : seedsIndexed).push(seed);
+        await sql`CHECKPOINT`;
+        vacuums.push(await baselineVacuum(sql));
         if (daily.errors.length) throw new Error(daily.errors.join('; '));
         freed.push(daily.bytesFreed);
-        console.log(`  day +${k}: ours ${ms(ours.at(-1)!)} (${daily.daysArchived.length} day archived, ${daily.rowsKept.total} rows kept, ${daily.partitionsDropped} partitions purged, ${mb(daily.bytesFreed)} freed, ${daily.partitionsCreated} created), seed's way ${s(seeds.at(-1)!)}`);
+        console.log(`  day +${k}: ours ${ms(ours.at(-1)!)} (${daily.daysArchived.length} day archived, ${daily.rowsKept.total} rows kept, ${daily.partitionsDropped} partitions purged, ${mb(daily.bytesFreed)} freed, ${daily.partitionsCreated} created), seed's way (${form}) ${s(seed)}, then its VACUUM ${s(vacuums.at(-1)!)}`);
       }
-      const [size] = await sql<{ n: number }[]>`SELECT (SELECT count(*) FROM logging.system_logs)::int + (SELECT count(*) FROM logging.archived_system_logs)::int AS n`;
+      const [size] = await sql<{ n: number; tables: number; constraints: number }[]>`
+        SELECT (SELECT count(*) FROM logging.system_logs)::int + (SELECT count(*) FROM logging.archived_system_logs)::int AS n,
+               (SELECT count(*) FROM pg_class WHERE relnamespace = 'logging'::regnamespace AND relkind IN ('r', 'p'))::int AS tables,
+               (SELECT count(*) FROM pg_constraint)::int AS constraints`;
       const floor = await dropFloor(sql, median(freed));
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-      console.log(`  daily run, ${size!.n} rows in the tables: median ours ${ms(median(ours))}, seed's way ${s(median(seeds))}, ratio ${(median(seeds) / median(ours)).toFixed(0)}×; ` +
-        `mean (premaking days included) ${ms(mean(ours))} vs ${s(mean(seeds))}, ratio ${(mean(seeds) / mean(ours)).toFixed(0)}×; ` +
-        `ours freed ${mb(median(freed))} of partitions a day; a bare DROP of that much costs ${ms(floor)} here`);
-      results.push({ scenario, stored: size!.n, ours: median(ours), seeds: median(seeds), freed: median(freed), floor });
+      // DETACH and ATTACH PARTITION read pg_constraint whole (it has no index for what they look
+      // up): the catalog grows with the partitions kept, not with the rows.
+      console.log(`  ${size!.tables} tables (partitions and leaves) and ${size!.constraints} rows in pg_constraint`);
+      const seedsBest = median(seedsIndexed);
+      const vacuum = median(vacuums);
+      const r = { scenario, stored: size!.n, ours: median(ours), seeds: median(seeds), seedsBest, vacuum, freed: median(freed), floor };
+      console.log(`  daily run, ${size!.n} rows in the tables: median ours ${ms(r.ours)}; the seed's way ${s(r.seeds)} as planned (ratio ${(r.seeds / r.ours).toFixed(0)}×), ` +
+        `${s(seedsBest)} oldest first by the index (ratio ${(seedsBest / r.ours).toFixed(0)}×), and its VACUUM ${s(vacuum)} (with it, ratio ${((seedsBest + vacuum) / r.ours).toFixed(0)}×); ` +
+        `means (premaking days included) ours ${ms(mean(ours))}, the seed's way ${s(mean(seeds))} / ${s(mean(seedsIndexed))}; ` +
+        `ours freed ${mb(r.freed)} of partitions a day; a bare DROP of that much costs ${ms(floor)} here`);
+      results.push(r);
+    } finally {
+      await sql.end();
+      await db.stop();
     }
-    const base = results[0]!;
-    console.log(`\nsummary (medians of ${DAILY} daily runs; growth against ${base.scenario.label}):`);
-    for (const r of results) {
-      console.log(`  ${r.scenario.label.padEnd(16)} ${String(r.stored).padStart(9)} rows stored: ours ${ms(r.ours)} (×${(r.ours / base.ours).toFixed(2)}), ` +
-        `seed's way ${s(r.seeds)} (×${(r.seeds / base.seeds).toFixed(2)}), ratio ${(r.seeds / r.ours).toFixed(0)}×; freed ${mb(r.freed)}, bare DROP ${ms(r.floor)}`);
-    }
-  } finally {
-    await sql.end();
-    await db.stop();
+  }
+  const base = results.find((r) => r.scenario.rows === ROWS && r.scenario.kept === 1) ?? results[0]!;
+  console.log(`\nsummary (medians of ${DAILY} daily runs; growth against ${base.scenario.label}):`);
+  for (const r of results) {
+    console.log(`  ${r.scenario.label.padEnd(16)} ${String(r.stored).padStart(9)} rows stored: ours ${ms(r.ours)} (×${(r.ours / base.ours).toFixed(2)}), ` +
+      `seed's way as planned ${s(r.seeds)} (×${(r.seeds / base.seeds).toFixed(2)}), ratio ${(r.seeds / r.ours).toFixed(0)}×; ` +
+      `oldest first ${s(r.seedsBest)} (×${(r.seedsBest / base.seedsBest).toFixed(2)}), ratio ${(r.seedsBest / r.ours).toFixed(0)}×; ` +
+      `its VACUUM ${s(r.vacuum)} (×${(r.vacuum / base.vacuum).toFixed(2)}), with it ratio ${((r.seedsBest + r.vacuum) / r.ours).toFixed(0)}×; freed ${mb(r.freed)}, bare DROP ${ms(r.floor)}`);
   }
 }
 
