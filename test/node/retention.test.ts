@@ -240,6 +240,21 @@ describe('retention', () => {
     expect(await where('gate-next')).toEqual(expected([65]));
   });
 
+  it('with no day to count, the freeing does not wait for one', async () => {
+    await freePurged(sql);
+    await seed([68], 'gate-none');
+    await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    const waiting = await purgedNames();
+    expect(waiting.length).toBeGreaterThan(0);
+    // Nothing is due now: the run only frees, and must not sit out the 1 s the gate allows a count.
+    const summary = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    expect(summary.daysArchived).toEqual([]);
+    expect(summary.errors).toEqual([]);
+    expect(summary.bytesFreed).toBeGreaterThan(0);
+    expect((await purgedNames()).filter((n) => waiting.includes(n))).toEqual([]);
+    expect(summary.durationMs).toBeLessThan(800);
+  });
+
   it('a count held up past the lock timeout does not hold the freeing with it', async () => {
     // A backlog of more than one freeing transaction (32 tables each): 20 days past every retention.
     const backlog = Array.from({ length: 20 }, (_, i) => 100 + i);
