@@ -1,6 +1,6 @@
 import { createSql, releaseSql } from '../shared/db/client';
 import { createServiceLogging } from '../shared/db/service-logging';
-import { runRetention, type RetentionSummary } from '../shared/retention';
+import { logSummary, runRetention, type RetentionSummary } from '../shared/retention';
 import type { Config } from '../shared/env';
 
 /**
@@ -13,9 +13,7 @@ export async function runScheduled(config: Config, now = new Date()): Promise<Re
   const logger = logging.getServiceLogger('log_ingest').withEventType('cleanup');
   try {
     const summary = await runRetention(sql, retentionPolicy(config), { now });
-    const { actions: _actions, ...fields } = summary;
-    if (summary.errors.length) logger.error('retention run finished with errors', fields);
-    else logger.info(summary.skipped ? 'retention run skipped' : 'retention run finished', fields);
+    logSummary(logger, summary);
     return summary;
   } catch (error) {
     logger.exception(error, 'retention run failed');

@@ -11,6 +11,7 @@
  * catches up.
  */
 import type { Sql } from './db/client';
+import type { Logger } from './logging';
 import { isoDay } from './db/partitions';
 import {
   ACTIVE_TABLES,
@@ -89,6 +90,17 @@ export interface RetentionOptions {
   onStep?: (step: string) => Promise<void> | void;
   /** How often a step that hit the lock timeout is tried again (after 250 ms, then 500 ms, …). Default 3. */
   lockRetries?: number;
+}
+
+/**
+ * Logs a run's summary (the seed's "log cleanup results"), the actions left out: ERROR when the
+ * run had errors, so they are seen on the console too. The scheduled run and `npm run cleanup`
+ * both log through this.
+ */
+export function logSummary(logger: Logger, summary: RetentionSummary): void {
+  const { actions: _actions, ...fields } = summary;
+  if (summary.errors.length) logger.error('retention run finished with errors', fields);
+  else logger.info(summary.skipped ? 'retention run skipped' : 'retention run finished', fields);
 }
 
 const DAY_MS = 86_400_000;

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { createSql } from '../db/client';
 import { createServiceLogging } from '../db/service-logging';
-import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../retention';
+import { DEFAULT_POLICY, logSummary, runRetention, type RetentionPolicy } from '../retention';
 import { migrate, openDatabase } from './database';
 
 const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, now: { type: 'string' } } });
@@ -35,8 +35,7 @@ try {
   const summary = await runRetention(sql, policyFromEnv(), { now, dryRun: values['dry-run'], progress: (l) => console.log(l) });
   if (!summary.dryRun) {
     const logging = createServiceLogging(sql);
-    const { actions: _a, ...fields } = summary;
-    logging.getServiceLogger('log_ingest').withEventType('cleanup').info(summary.skipped ? 'retention run skipped' : 'retention run finished', fields);
+    logSummary(logging.getServiceLogger('log_ingest').withEventType('cleanup'), summary);
     await logging.flush({ timeoutMs: 10_000 });
   }
   failed = summary.errors.length > 0;

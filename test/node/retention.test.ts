@@ -8,6 +8,7 @@ import { insertBatch, type LogRow, type MetricRow } from '../../shared/db/ingest
 import { ensureDay, freePurged, LeaseLostError, listDays, purgedPartitions, retire } from '../../shared/db/retention';
 import { startScratchDatabase, type Database } from '../../shared/cli/database';
 import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
+import { holdTable } from './fixtures/hold-table';
 
 const DAY = 86_400_000;
 const NOW = new Date();
@@ -51,28 +52,6 @@ function expected(ages: number[], archiveAfter = 30, keepUntil = 90) {
     archived: sort(archivedAges.flatMap((a) => [`error ${a}`, `critical ${a}`, `trade ${a}`])),
     metrics: sort(active.map((a) => `op ${a}`)),
     archivedMetrics: [],
-  };
-}
-
-/** A reader on its own connection holding a table as a long query does (ACCESS SHARE, or `mode`), until `release()`. */
-async function holdTable(table = 'system_logs', mode = 'ACCESS SHARE'): Promise<{ release: () => Promise<void> }> {
-  const reader = createSql(db.url, { max: 1 });
-  let finish!: () => void;
-  const held = new Promise<void>((r) => (finish = r));
-  let locked!: () => void;
-  const isLocked = new Promise<void>((r) => (locked = r));
-  const holding = reader.begin(async (tx) => {
-    await tx.unsafe(`LOCK TABLE logging.${table} IN ${mode} MODE`);
-    locked();
-    await held;
-  });
-  await Promise.race([isLocked, holding]);
-  return {
-    release: async () => {
-      finish();
-      await holding;
-      await reader.end();
-    },
   };
 }
 
@@ -136,7 +115,7 @@ describe('retention', () => {
     const waiting = `purged_system_logs_p${dayOf(55).replaceAll('-', '')}`;
     expect((await purgedPartitions(sql)).map((p) => p.name)).toContain(waiting);
     await seed([56], 'blocked-next');
-    const reader = await holdTable(`${waiting}_standard`);
+    const reader = await holdTable(db.url, `${waiting}_standard`);
     const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW, lockRetries: 0 });
     await reader.release();
     expect(run.errors).toEqual([expect.stringMatching(/^free purged partitions: .*lock timeout/)]);
@@ -174,7 +153,7 @@ describe('retention', () => {
     expect(waiting.length).toBeGreaterThanOrEqual(4); // both days and both days' metrics
     // One table per transaction; the last one is held by a reader, so its transaction fails.
     const last = waiting.at(-1)!;
-    const reader = await holdTable(last.name);
+    const reader = await holdTable(db.url, last.name);
     const heard: { tables: string[]; bytes: number }[] = [];
     await expect(freePurged(sql, undefined, { batch: 1, onFreed: (f) => heard.push(f) })).rejects.toThrow(/lock timeout/);
     await reader.release();
@@ -191,7 +170,7 @@ describe('retention', () => {
     await seed([63], 'slow-free-next');
     // A reader holds a purged table for a while (under the 1 s lock timeout): the freeing waits,
     // the day is moved meanwhile.
-    const reader = await holdTable(waiting!.name);
+    const reader = await holdTable(db.url, waiting!.name);
     const run = runRetention(sql, DEFAULT_POLICY, { now: NOW });
     const archived = dayOf(63);
     for (let i = 0; i < 100 && !(await listDays(sql, 'archived_system_logs')).includes(archived); i++) await new Promise((r) => setTimeout(r, 10));
@@ -221,7 +200,7 @@ describe('retention', () => {
     expect(waiting.length).toBeGreaterThan(0);
     await seed([age + 1], `${tag}-next`);
     await ensureDay(sql, 'system_logs', dayOf(age + 1));
-    const blocker = await holdTable(`system_logs_p${dayOf(age + 1).replaceAll('-', '')}_standard`, 'ACCESS EXCLUSIVE');
+    const blocker = await holdTable(db.url, `system_logs_p${dayOf(age + 1).replaceAll('-', '')}_standard`, 'ACCESS EXCLUSIVE');
     return { waiting, blocker };
   }
 
@@ -434,7 +413,7 @@ describe('retention', () => {
 
   it('waits out a reader holding the table: the lock timeout is retried, ingest is not queued for long', async () => {
     await seed([52], 'locked');
-    const reader = await holdTable();
+    const reader = await holdTable(db.url);
     const released = new Promise((r) => setTimeout(r, 1_500)).then(reader.release);
     const started = Date.now();
     const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
@@ -463,7 +442,7 @@ describe('retention', () => {
     await ensureDay(sql, 'system_logs', dayOf(32));
     await ensureDay(sql, 'performance_logs', dayOf(32));
     await seed([32], 'hostage');
-    const reader = await holdTable();
+    const reader = await holdTable(db.url);
     // Errors and trading kept 35 days: archived day 50 has expired; day 32 is due but locked.
     const run = await runRetention(sql, { ...DEFAULT_POLICY, errorLogsDays: 35, tradingLogsDays: 35 }, { now: NOW, lockRetries: 0 });
     await reader.release();

@@ -1,0 +1,200 @@
+/**
+ * The retention job's entry points, as an operator starts them, against a real Postgres of their
+ * own (the job drops partitions): the Worker's scheduled() under `wrangler dev --test-scheduled`,
+ * triggered by GET /__scheduled, and `npm run cleanup` from the command line, with and without
+ * --dry-run. The job itself is covered by retention.test.ts.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSql, type Sql } from '../../shared/db/client';
+import { insertBatch, type LogRow } from '../../shared/db/ingest';
+import { ensureDay } from '../../shared/db/retention';
+import { freePort, projectRoot, startScratchDatabase, type Database } from '../../shared/cli/database';
+import { startWorker, type WorkerProcess } from '../../shared/cli/worker';
+import { holdTable } from './fixtures/hold-table';
+
+const exec = promisify(execFile);
+const DAY = 86_400_000;
+const dayOf = (age: number, now: Date) => new Date(now.getTime() - age * DAY).toISOString().slice(0, 10);
+
+let db: Database;
+let sql: Sql;
+
+/** A scratch database for each describe block, so that each sees only its own runs. */
+function useScratchDatabase(name: string) {
+  beforeAll(async () => {
+    db = await startScratchDatabase(name);
+    sql = createSql(db.url, { max: 2 });
+  }, 120_000);
+  afterAll(async () => {
+    await sql?.end();
+    await db?.stop();
+  });
+}
+
+/** At each age before `now`: an INFO, an ERROR and a trading INFO system log and a metric, tagged. */
+async function seed(tag: string, now: Date, ages: number[]) {
+  const logs: LogRow[] = [];
+  for (const age of ages) {
+    const day = dayOf(age, now);
+    await Promise.all([ensureDay(sql, 'system_logs', day), ensureDay(sql, 'performance_logs', day)]);
+    const base = { timestamp: `${day}T12:00:00.000Z`, service: 'execution', data: { tag, age }, correlation_id: null };
+    logs.push({ ...base, id: crypto.randomUUID(), level: 'INFO', message: `info ${age}`, event_type: null });
+    logs.push({ ...base, id: crypto.randomUUID(), level: 'ERROR', message: `error ${age}`, event_type: null });
+    logs.push({ ...base, id: crypto.randomUUID(), level: 'INFO', message: `trade ${age}`, event_type: 'trading' });
+  }
+  const metrics = ages.map((age) => ({
+    id: crypto.randomUUID(), timestamp: `${dayOf(age, now)}T12:00:00.000Z`, service: 'execution', operation: `op ${age}`,
+    execution_time_ms: 1, memory_usage_mb: null, cpu_usage_percent: null, correlation_id: null, data: { tag, age },
+  }));
+  await insertBatch(sql, logs, metrics);
+}
+
+/** Where the tagged rows are: messages (and operations) by table. */
+async function where(tag: string) {
+  const list = async (table: string, column: string) =>
+    (await sql.unsafe<{ m: string }[]>(`SELECT ${column} AS m FROM logging.${table} WHERE data->>'tag' = $1`, [tag])).map((r) => r.m).sort();
+  return {
+    active: await list('system_logs', 'message'),
+    archived: await list('archived_system_logs', 'message'),
+    metrics: await list('performance_logs', 'operation'),
+  };
+}
+
+/** The summaries the job logged into system_logs since `since`. */
+async function summaries(since: Date) {
+  return sql<{ message: string; data: { today: string; daysArchived: string[]; rowsKept: { total: number }; errors: string[] } }[]>`
+    SELECT message, data FROM logging.system_logs
+    WHERE service = 'log_ingest' AND event_type = 'cleanup' AND received_at >= ${since} ORDER BY received_at`;
+}
+
+/** `npm run cleanup -- …` as an operator types it: exit code, stdout and stderr. */
+async function cleanup(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec('npm', ['run', '--silent', 'cleanup', '--', ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, DATABASE_URL: db.url },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the scheduled entry point', () => {
+  useScratchDatabase('cleanup-scheduled');
+  let worker: WorkerProcess;
+  beforeAll(async () => {
+    worker = await startWorker({ port: await freePort(), databaseUrl: db.url, stdio: 'ignore' });
+  }, 180_000);
+  afterAll(() => worker?.stop());
+
+  it('wrangler dev --test-scheduled: GET /__scheduled runs the job through scheduled() and logs its summary', async () => {
+    const now = new Date();
+    await seed('scheduled', now, [0, 31, 91]);
+    const since = new Date();
+    const res = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent('0 2 * * *')}`);
+    expect(res.status).toBe(200);
+    // scheduled() hands the run to ctx.waitUntil: wait for its summary.
+    let logged = await summaries(since);
+    for (const deadline = Date.now() + 30_000; logged.length === 0 && Date.now() < deadline; logged = await summaries(since)) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(logged).toHaveLength(1);
+    expect(logged[0]!.message).toBe('retention run finished');
+    expect(logged[0]!.data.errors).toEqual([]);
+    expect(logged[0]!.data.daysArchived).toContain(`system_logs:${dayOf(31, now)}`);
+    expect(await where('scheduled')).toEqual({
+      active: ['error 0', 'info 0', 'trade 0'],
+      archived: ['error 31', 'trade 31'],
+      metrics: ['op 0'],
+    });
+  }, 60_000);
+
+});
+
+describe('npm run cleanup', () => {
+  useScratchDatabase('cleanup-cli');
+  // Today, fixed for the whole block (the summaries the runs log are stamped with the real time).
+  const now = new Date();
+  const at = ['--now', now.toISOString()];
+
+  it('npm run cleanup -- --dry-run prints what it would do and changes nothing', async () => {
+    await seed('cli', now, [0, 31, 91]);
+    const since = new Date();
+    const { code, stdout } = await cleanup(['--dry-run', ...at]);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    const summary = JSON.parse(lines.at(-1)!);
+    expect(summary).toMatchObject({ dryRun: true, today: dayOf(0, now), errors: [] });
+    expect(lines).toContain(`[dry run] would archive 2 of 3 system_logs rows of ${dayOf(31, now)} (its extended partition), purge the rest`);
+    expect(lines).toContain(`[dry run] would purge system_logs ${dayOf(91, now)} (3 rows, past every retention)`);
+    expect(lines).toContain(`[dry run] would purge performance_logs ${dayOf(31, now)} (1 rows, past every retention)`);
+    expect(await where('cli')).toEqual({
+      active: ['error 0', 'error 31', 'error 91', 'info 0', 'info 31', 'info 91', 'trade 0', 'trade 31', 'trade 91'],
+      archived: [],
+      metrics: ['op 0', 'op 31', 'op 91'],
+    });
+    expect(await summaries(since)).toEqual([]);
+  }, 60_000);
+
+  it('npm run cleanup does it, prints progress and the summary, logs the summary; run again, it finds nothing to do', async () => {
+    const since = new Date();
+    const first = await cleanup(at);
+    expect(first.code).toBe(0);
+    const lines = first.stdout.trim().split('\n');
+    expect(lines).toContain(`archive 2 of 3 system_logs rows of ${dayOf(31, now)} (its extended partition), purge the rest`);
+    expect(lines.some((l) => l.startsWith('[dry run]'))).toBe(false);
+    const summary = JSON.parse(lines.at(-1)!);
+    expect(summary).toMatchObject({ dryRun: false, today: dayOf(0, now), errors: [] });
+    expect(summary.daysArchived).toContain(`system_logs:${dayOf(31, now)}`);
+    expect(await where('cli')).toEqual({ active: ['error 0', 'info 0', 'trade 0'], archived: ['error 31', 'trade 31'], metrics: ['op 0'] });
+
+    const again = await cleanup(at);
+    expect(again.code).toBe(0);
+    const second = JSON.parse(again.stdout.trim().split('\n').at(-1)!);
+    expect(second).toMatchObject({ daysArchived: [], archivedDaysDropped: [], partitionsDropped: 0, errors: [] });
+    expect(await where('cli')).toEqual({ active: ['error 0', 'info 0', 'trade 0'], archived: ['error 31', 'trade 31'], metrics: ['op 0'] });
+
+    const logged = await summaries(since);
+    expect(logged.map((l) => l.data.today)).toEqual([dayOf(0, now), dayOf(0, now)]);
+    expect(logged[0]!.data.daysArchived).toEqual(summary.daysArchived);
+    expect(logged[0]!.data.rowsKept.total).toBe(summary.rowsKept.total);
+  }, 120_000);
+
+  it('npm run cleanup whose day cannot be moved exits 1, says why, and logs its summary as an ERROR; the next run moves it', async () => {
+    const later = new Date(now.getTime() + DAY);
+    await seed('held', later, [31]);
+    // A reader holding the table past every retry of the 1 s lock timeout.
+    const reader = await holdTable(db.url);
+    const since = new Date();
+    let held: Awaited<ReturnType<typeof cleanup>>;
+    try {
+      held = await cleanup(['--now', later.toISOString()]);
+    } finally {
+      await reader.release();
+    }
+    expect(held.code).toBe(1);
+    expect(held.stdout).toContain(`error: retire ${dayOf(31, later)}: canceling statement due to lock timeout`);
+    // The week's premaking, due today, waits on the same reader.
+    const { errors } = JSON.parse(held.stdout.trim().split('\n').at(-1)!) as { errors: string[] };
+    expect(errors).toContain(`retire ${dayOf(31, later)}: canceling statement due to lock timeout`);
+    expect(errors.every((e) => e.endsWith(': canceling statement due to lock timeout'))).toBe(true);
+    expect(await where('held')).toEqual({ active: ['error 31', 'info 31', 'trade 31'], archived: [], metrics: ['op 31'] });
+    const [logged] = await sql<{ level: string; message: string }[]>`
+      SELECT level, message FROM logging.system_logs WHERE service = 'log_ingest' AND event_type = 'cleanup' AND received_at >= ${since}`;
+    expect(logged).toEqual({ level: 'ERROR', message: 'retention run finished with errors' });
+
+    const next = await cleanup(['--now', later.toISOString()]);
+    expect(next.code).toBe(0);
+    expect(await where('held')).toEqual({ active: [], archived: ['error 31', 'trade 31'], metrics: [] });
+  }, 120_000);
+
+  it('npm run cleanup with a --now that is not a date says so and exits 1', async () => {
+    const { code, stderr } = await cleanup(['--now', 'yesterday-ish']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('--now: not a date: yesterday-ish');
+  }, 60_000);
+});
