@@ -6,12 +6,13 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
 import { insertBatch, type LogRow } from '../../shared/db/ingest';
 import { ensureDay } from '../../shared/db/retention';
 import { freePort, projectRoot, startScratchDatabase, type Database } from '../../shared/cli/database';
 import { startWorker, type WorkerProcess } from '../../shared/cli/worker';
+import type { RetentionSummary } from '../../shared/retention';
 import { holdTable } from './fixtures/hold-table';
 
 const exec = promisify(execFile);
@@ -64,23 +65,20 @@ async function where(tag: string) {
 
 /** The summaries the job logged into system_logs since `since`. */
 async function summaries(since: Date) {
-  return sql<{ message: string; data: { today: string; daysArchived: string[]; rowsKept: { total: number }; errors: string[] } }[]>`
+  return sql<{ message: string; data: Omit<RetentionSummary, 'actions'> }[]>`
     SELECT message, data FROM logging.system_logs
     WHERE service = 'log_ingest' AND event_type = 'cleanup' AND received_at >= ${since} ORDER BY received_at`;
 }
 
-/** `npm run cleanup -- …` as an operator types it: exit code, stdout and stderr. */
-async function cleanup(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec('npm', ['run', '--silent', 'cleanup', '--', ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, DATABASE_URL: db.url },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+/** `npm run cleanup -- …` as an operator types it: exit code, its lines, the summary (the last line, JSON) and stderr. */
+async function cleanup(args: string[]) {
+  const { code, stdout, stderr } = await exec('npm', ['run', '--silent', 'cleanup', '--', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, DATABASE_URL: db.url },
+  }).then((out) => ({ code: 0, ...out }), (error: { code: number; stdout: string; stderr: string }) => error);
+  const lines = stdout.trim().split('\n');
+  const last = lines.at(-1) ?? '';
+  return { code, lines, stdout, stderr, summary: (last.startsWith('{') ? JSON.parse(last) : undefined) as RetentionSummary | undefined };
 }
 
 describe('the scheduled entry point', () => {
@@ -98,11 +96,11 @@ describe('the scheduled entry point', () => {
     const res = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent('0 2 * * *')}`);
     expect(res.status).toBe(200);
     // scheduled() hands the run to ctx.waitUntil: wait for its summary.
-    let logged = await summaries(since);
-    for (const deadline = Date.now() + 30_000; logged.length === 0 && Date.now() < deadline; logged = await summaries(since)) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(logged).toHaveLength(1);
+    const logged = await vi.waitFor(async () => {
+      const rows = await summaries(since);
+      expect(rows).toHaveLength(1);
+      return rows;
+    }, { timeout: 30_000, interval: 200 });
     expect(logged[0]!.message).toBe('retention run finished');
     expect(logged[0]!.data.errors).toEqual([]);
     expect(logged[0]!.data.daysArchived).toContain(`system_logs:${dayOf(31, now)}`);
@@ -112,7 +110,6 @@ describe('the scheduled entry point', () => {
       metrics: ['op 0'],
     });
   }, 60_000);
-
 });
 
 describe('npm run cleanup', () => {
@@ -120,14 +117,12 @@ describe('npm run cleanup', () => {
   // Today, fixed for the whole block (the summaries the runs log are stamped with the real time).
   const now = new Date();
   const at = ['--now', now.toISOString()];
+  beforeAll(() => seed('cli', now, [0, 31, 91]));
 
   it('npm run cleanup -- --dry-run prints what it would do and changes nothing', async () => {
-    await seed('cli', now, [0, 31, 91]);
     const since = new Date();
-    const { code, stdout } = await cleanup(['--dry-run', ...at]);
+    const { code, lines, summary } = await cleanup(['--dry-run', ...at]);
     expect(code).toBe(0);
-    const lines = stdout.trim().split('\n');
-    const summary = JSON.parse(lines.at(-1)!);
     expect(summary).toMatchObject({ dryRun: true, today: dayOf(0, now), errors: [] });
     expect(lines).toContain(`[dry run] would archive 2 of 3 system_logs rows of ${dayOf(31, now)} (its extended partition), purge the rest`);
     expect(lines).toContain(`[dry run] would purge system_logs ${dayOf(91, now)} (3 rows, past every retention)`);
@@ -144,24 +139,22 @@ describe('npm run cleanup', () => {
     const since = new Date();
     const first = await cleanup(at);
     expect(first.code).toBe(0);
-    const lines = first.stdout.trim().split('\n');
+    const { lines, summary } = first;
     expect(lines).toContain(`archive 2 of 3 system_logs rows of ${dayOf(31, now)} (its extended partition), purge the rest`);
     expect(lines.some((l) => l.startsWith('[dry run]'))).toBe(false);
-    const summary = JSON.parse(lines.at(-1)!);
     expect(summary).toMatchObject({ dryRun: false, today: dayOf(0, now), errors: [] });
-    expect(summary.daysArchived).toContain(`system_logs:${dayOf(31, now)}`);
+    expect(summary!.daysArchived).toContain(`system_logs:${dayOf(31, now)}`);
     expect(await where('cli')).toEqual({ active: ['error 0', 'info 0', 'trade 0'], archived: ['error 31', 'trade 31'], metrics: ['op 0'] });
 
     const again = await cleanup(at);
     expect(again.code).toBe(0);
-    const second = JSON.parse(again.stdout.trim().split('\n').at(-1)!);
-    expect(second).toMatchObject({ daysArchived: [], archivedDaysDropped: [], partitionsDropped: 0, errors: [] });
+    expect(again.summary).toMatchObject({ daysArchived: [], archivedDaysDropped: [], partitionsDropped: 0, errors: [] });
     expect(await where('cli')).toEqual({ active: ['error 0', 'info 0', 'trade 0'], archived: ['error 31', 'trade 31'], metrics: ['op 0'] });
 
     const logged = await summaries(since);
     expect(logged.map((l) => l.data.today)).toEqual([dayOf(0, now), dayOf(0, now)]);
-    expect(logged[0]!.data.daysArchived).toEqual(summary.daysArchived);
-    expect(logged[0]!.data.rowsKept.total).toBe(summary.rowsKept.total);
+    expect(logged[0]!.data.daysArchived).toEqual(summary!.daysArchived);
+    expect(logged[0]!.data.rowsKept).toEqual(summary!.rowsKept);
   }, 120_000);
 
   it('npm run cleanup whose day cannot be moved exits 1, says why, and logs its summary as an ERROR; the next run moves it', async () => {
@@ -179,7 +172,7 @@ describe('npm run cleanup', () => {
     expect(held.code).toBe(1);
     expect(held.stdout).toContain(`error: retire ${dayOf(31, later)}: canceling statement due to lock timeout`);
     // The week's premaking, due today, waits on the same reader.
-    const { errors } = JSON.parse(held.stdout.trim().split('\n').at(-1)!) as { errors: string[] };
+    const errors = held.summary!.errors;
     expect(errors).toContain(`retire ${dayOf(31, later)}: canceling statement due to lock timeout`);
     expect(errors.every((e) => e.endsWith(': canceling statement due to lock timeout'))).toBe(true);
     expect(await where('held')).toEqual({ active: ['error 31', 'info 31', 'trade 31'], archived: [], metrics: ['op 31'] });
