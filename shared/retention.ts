@@ -11,6 +11,8 @@
  * catches up.
  */
 import type { Sql } from './db/client';
+import { createServiceLogging } from './db/service-logging';
+import type { Config } from './env';
 import type { Logger } from './logging';
 import { isoDay } from './db/partitions';
 import {
@@ -54,6 +56,19 @@ export const DEFAULT_POLICY: RetentionPolicy = {
   premakeDays: 14,
 };
 
+/** The retention settings of the configuration (shared/env.ts, the same variables for the Worker and the CLI). */
+export function retentionPolicy(config: Pick<Config, 'RETENTION_ARCHIVE_AFTER_DAYS' | 'RETENTION_SYSTEM_LOGS_DAYS' | 'RETENTION_PERFORMANCE_LOGS_DAYS'
+  | 'RETENTION_ERROR_LOGS_DAYS' | 'RETENTION_TRADING_LOGS_DAYS' | 'PARTITION_PREMAKE_DAYS'>): RetentionPolicy {
+  return {
+    archiveAfterDays: config.RETENTION_ARCHIVE_AFTER_DAYS,
+    systemLogsDays: config.RETENTION_SYSTEM_LOGS_DAYS,
+    performanceLogsDays: config.RETENTION_PERFORMANCE_LOGS_DAYS,
+    errorLogsDays: config.RETENTION_ERROR_LOGS_DAYS,
+    tradingLogsDays: config.RETENTION_TRADING_LOGS_DAYS,
+    premakeDays: config.PARTITION_PREMAKE_DAYS,
+  };
+}
+
 export interface RetentionSummary {
   today: string;
   dryRun: boolean;
@@ -94,13 +109,42 @@ export interface RetentionOptions {
 
 /**
  * Logs a run's summary (the seed's "log cleanup results"), the actions left out: ERROR when the
- * run had errors, so they are seen on the console too. The scheduled run and `npm run cleanup`
- * both log through this.
+ * run had errors, so they are seen on the console too.
  */
-export function logSummary(logger: Logger, summary: RetentionSummary): void {
+function logSummary(logger: Logger, summary: RetentionSummary): void {
   const { actions: _actions, ...fields } = summary;
   if (summary.errors.length) logger.error('retention run finished with errors', fields);
   else logger.info(summary.skipped ? 'retention run skipped' : 'retention run finished', fields);
+}
+
+/**
+ * One run as the scheduled trigger and `npm run cleanup` start it: the run, then its summary
+ * logged into system_logs (event_type 'cleanup'; a dry run changes nothing and logs nothing), or,
+ * when the run throws (the database unreachable, the lease lost), `retention run failed` with the
+ * error, and the error rethrown. Logged at ERROR, these also reach the console, so they are seen
+ * when the database is what failed. Resolves once the records are written or `flushTimeoutMs` has
+ * passed.
+ *
+ * @example
+ * const summary = await runRetentionJob(sql, retentionPolicy(config), { flushTimeoutMs: 5_000 });
+ */
+export async function runRetentionJob(
+  sql: Sql,
+  policy: RetentionPolicy,
+  options: RetentionOptions & { flushTimeoutMs: number },
+): Promise<RetentionSummary> {
+  const logging = createServiceLogging(sql);
+  const logger = logging.getServiceLogger('log_ingest').withEventType('cleanup');
+  try {
+    const summary = await runRetention(sql, policy, options);
+    if (!summary.dryRun) logSummary(logger, summary);
+    return summary;
+  } catch (error) {
+    logger.exception(error, 'retention run failed');
+    throw error;
+  } finally {
+    await logging.shutdown({ timeoutMs: options.flushTimeoutMs });
+  }
 }
 
 const DAY_MS = 86_400_000;

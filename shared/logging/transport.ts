@@ -117,7 +117,7 @@ export class Transport {
     await this.flush(Date.now() + timeoutMs);
     this.closed = true;
     this.clearTimer();
-    const left = this.queue.length - this.head;
+    const left = this.size; // a delivery still in flight is not delivered either
     if (left > 0) this.stderr.write(`logging: ${left} records not delivered before the shutdown deadline`);
   }
 

@@ -70,15 +70,17 @@ async function summaries(since: Date) {
     WHERE service = 'log_ingest' AND event_type = 'cleanup' AND received_at >= ${since} ORDER BY received_at`;
 }
 
-/** `npm run cleanup -- …` as an operator types it: exit code, its lines, the summary (the last line, JSON) and stderr. */
-async function cleanup(args: string[]) {
+/** `npm run cleanup -- …` as an operator types it (with `env` over the test's): exit code, its lines, the summary (the last line, JSON) and stderr. */
+async function cleanup(args: string[], env: Record<string, string> = {}) {
   const { code, stdout, stderr } = await exec('npm', ['run', '--silent', 'cleanup', '--', ...args], {
     cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL: db.url },
+    env: { ...process.env, DATABASE_URL: db.url, ...env },
   }).then((out) => ({ code: 0, ...out }), (error: { code: number; stdout: string; stderr: string }) => error);
   const lines = stdout.trim().split('\n');
   const last = lines.at(-1) ?? '';
-  return { code, lines, stdout, stderr, summary: (last.startsWith('{') ? JSON.parse(last) : undefined) as RetentionSummary | undefined };
+  const json = last.startsWith('{') ? (JSON.parse(last) as Record<string, unknown>) : undefined;
+  // A run that throws has no summary; its last line may be its failure, logged on the console.
+  return { code, lines, stdout, stderr, summary: json && 'today' in json ? (json as unknown as RetentionSummary) : undefined };
 }
 
 describe('the scheduled entry point', () => {
@@ -189,5 +191,43 @@ describe('npm run cleanup', () => {
     const { code, stderr } = await cleanup(['--now', 'yesterday-ish']);
     expect(code).toBe(1);
     expect(stderr).toContain('--now: not a date: yesterday-ish');
+  }, 60_000);
+
+  it('npm run cleanup whose run fails (a log table missing) exits 1, says why, and logs the failure into system_logs', async () => {
+    await sql`ALTER TABLE logging.archived_performance_logs RENAME TO archived_performance_logs_away`;
+    const since = new Date();
+    let failed: Awaited<ReturnType<typeof cleanup>>;
+    try {
+      failed = await cleanup([]);
+    } finally {
+      await sql`ALTER TABLE logging.archived_performance_logs_away RENAME TO archived_performance_logs`;
+    }
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('relation "logging.archived_performance_logs" does not exist');
+    expect(failed.summary).toBeUndefined();
+    const logged = await sql<{ level: string; message: string; data: { error: { message: string } } }[]>`
+      SELECT level, message, data FROM logging.system_logs WHERE service = 'log_ingest' AND event_type = 'cleanup' AND received_at >= ${since}`;
+    expect(logged.map(({ level, message, data }) => ({ level, message, error: data.error.message }))).toEqual([
+      { level: 'ERROR', message: 'retention run failed', error: 'relation "logging.archived_performance_logs" does not exist' },
+    ]);
+  }, 60_000);
+
+  it('npm run cleanup whose database cannot be reached exits 1, says why, and reports the failure on the console', async () => {
+    const port = await freePort();
+    const { code, stdout, stderr } = await cleanup([], { DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/nothing` });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
+    // The record cannot reach system_logs; at ERROR it is also a JSON line on the console.
+    const records = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: string; message: string });
+    expect(records.map(({ level, message }) => ({ level, message }))).toEqual([{ level: 'ERROR', message: 'retention run failed' }]);
+  }, 60_000);
+
+  it('npm run cleanup with a retention variable that is not a number of days says which and why, and does nothing', async () => {
+    const since = new Date();
+    const { code, stdout, stderr } = await cleanup([], { RETENTION_ERROR_LOGS_DAYS: 'ninety' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^invalid configuration: RETENTION_ERROR_LOGS_DAYS: .*number/m);
+    expect(stdout).toBe('');
+    expect(await summaries(since)).toEqual([]);
   }, 60_000);
 });

@@ -128,6 +128,17 @@ describe('delivery failures', () => {
     expect(logging.transport!.size).toBe(1);
   });
 
+  it('shutdown counts a delivery still in flight at its deadline among the records not delivered', async () => {
+    const { sink, logging, log, stderr } = setup();
+    sink.send = () => new Promise(() => {}); // a sink that never answers
+    log.info('in flight');
+    log.info('also in flight');
+    const t0 = Date.now();
+    await logging.shutdown({ timeoutMs: 100 });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(stderr).toContain('logging: 2 records not delivered before the shutdown deadline');
+  });
+
   it('a rate-limited stderr cannot be flooded by a dead endpoint', async () => {
     const { sink, logging, log, stderr } = setup({ batchSize: 1 });
     sink.send = async () => ({ ok: false, retryable: false, status: 400, reason: 'HTTP 400' });
