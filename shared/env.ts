@@ -45,17 +45,31 @@ export const EnvSchema = z.object({
 export type Env = z.input<typeof EnvSchema>;
 export type Config = z.output<typeof EnvSchema>;
 
+/** The retention job's settings: the Worker reads them from its bindings, `npm run cleanup` from its environment. */
+export const RetentionEnvSchema = EnvSchema.pick({
+  RETENTION_ARCHIVE_AFTER_DAYS: true,
+  RETENTION_SYSTEM_LOGS_DAYS: true,
+  RETENTION_PERFORMANCE_LOGS_DAYS: true,
+  RETENTION_ERROR_LOGS_DAYS: true,
+  RETENTION_TRADING_LOGS_DAYS: true,
+  PARTITION_PREMAKE_DAYS: true,
+});
+export type RetentionConfig = z.output<typeof RetentionEnvSchema>;
+
+/** Parses settings with `schema`, or throws `invalid <what>: ` and every bad variable with why. */
+export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new Error(`invalid ${what}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return result.data;
+}
+
 const cache = new WeakMap<object, Config>();
 
 /** Parses the bindings once per env object (they are fixed for the isolate's life). */
 export function parseEnv(env: Env): Config {
   let config = cache.get(env);
   if (!config) {
-    const result = EnvSchema.safeParse(env);
-    if (!result.success) {
-      throw new Error(`invalid Worker configuration: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    }
-    config = result.data;
+    config = parseConfig(EnvSchema, env, 'Worker configuration');
     cache.set(env, config);
   }
   return config;

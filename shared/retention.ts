@@ -12,7 +12,7 @@
  */
 import type { Sql } from './db/client';
 import { createServiceLogging } from './db/service-logging';
-import type { Config } from './env';
+import type { RetentionConfig } from './env';
 import type { Logger } from './logging';
 import { isoDay } from './db/partitions';
 import {
@@ -56,9 +56,8 @@ export const DEFAULT_POLICY: RetentionPolicy = {
   premakeDays: 14,
 };
 
-/** The retention settings of the configuration (shared/env.ts, the same variables for the Worker and the CLI). */
-export function retentionPolicy(config: Pick<Config, 'RETENTION_ARCHIVE_AFTER_DAYS' | 'RETENTION_SYSTEM_LOGS_DAYS' | 'RETENTION_PERFORMANCE_LOGS_DAYS'
-  | 'RETENTION_ERROR_LOGS_DAYS' | 'RETENTION_TRADING_LOGS_DAYS' | 'PARTITION_PREMAKE_DAYS'>): RetentionPolicy {
+/** The policy the settings give (shared/env.ts: the same variables for the Worker and the CLI). */
+export function retentionPolicy(config: RetentionConfig): RetentionPolicy {
   return {
     archiveAfterDays: config.RETENTION_ARCHIVE_AFTER_DAYS,
     systemLogsDays: config.RETENTION_SYSTEM_LOGS_DAYS,

@@ -9,18 +9,9 @@
  */
 import { parseArgs } from 'node:util';
 import { createSql, releaseSql } from '../db/client';
-import { EnvSchema } from '../env';
+import { parseConfig, RetentionEnvSchema, type RetentionConfig } from '../env';
 import { retentionPolicy, runRetentionJob } from '../retention';
 import { migrate, openDatabase } from './database';
-
-const RetentionEnvSchema = EnvSchema.pick({
-  RETENTION_ARCHIVE_AFTER_DAYS: true,
-  RETENTION_SYSTEM_LOGS_DAYS: true,
-  RETENTION_PERFORMANCE_LOGS_DAYS: true,
-  RETENTION_ERROR_LOGS_DAYS: true,
-  RETENTION_TRADING_LOGS_DAYS: true,
-  PARTITION_PREMAKE_DAYS: true,
-});
 
 function fail(message: string): never {
   console.error(message);
@@ -30,15 +21,19 @@ function fail(message: string): never {
 const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, now: { type: 'string' } } });
 const now = values.now ? new Date(values.now) : new Date();
 if (Number.isNaN(now.getTime())) fail(`--now: not a date: ${values.now}`);
-const env = RetentionEnvSchema.safeParse(process.env);
-if (!env.success) fail(`invalid configuration: ${env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+let settings: RetentionConfig;
+try {
+  settings = parseConfig(RetentionEnvSchema, process.env, 'configuration');
+} catch (error) {
+  fail((error as Error).message);
+}
 
 const db = await openDatabase();
 let failed = false;
 const sql = createSql(db.url, { max: 2 });
 try {
   if (!process.env.DATABASE_URL) await migrate(db.url); // the embedded database is ours to keep current
-  const summary = await runRetentionJob(sql, retentionPolicy(env.data), {
+  const summary = await runRetentionJob(sql, retentionPolicy(settings), {
     now, dryRun: values['dry-run'], progress: (l) => console.log(l), flushTimeoutMs: 5_000,
   });
   failed = summary.errors.length > 0;

@@ -1,6 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/app';
+import { parseEnv, type Env } from '../../shared/env';
 import type { ErrorBody } from '../../shared/errors';
 import { get } from './helpers';
 
@@ -42,5 +43,13 @@ describe('database unavailable during ingest', () => {
     const body = (await res.json()) as ErrorBody;
     expect(body.code).toBe('DATABASE_UNAVAILABLE');
     expect(body.message).not.toMatch(/127\.0\.0\.1|postgres:/);
+  });
+});
+
+describe('configuration', () => {
+  it('a misconfigured Worker fails naming every bad variable and why', () => {
+    const bad = { ...env, HYPERDRIVE: undefined, MAX_RECORDS_PER_REQUEST: '0', RETENTION_ERROR_LOGS_DAYS: 'ninety' } as unknown as Env;
+    expect(() => parseEnv(bad)).toThrow(new RegExp('^invalid Worker configuration: HYPERDRIVE: HYPERDRIVE binding is missing.*; '
+      + 'MAX_RECORDS_PER_REQUEST: .*>=1; RETENTION_ERROR_LOGS_DAYS: .*number'));
   });
 });
