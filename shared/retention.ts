@@ -102,7 +102,7 @@ export interface RetentionOptions {
   progress?: (line: string) => void;
   /** Test hook: called before each step; throwing there simulates a crash. */
   onStep?: (step: string) => Promise<void> | void;
-  /** How often a step that hit the lock timeout is tried again (after 250 ms, then 500 ms, …). Default 3. */
+  /** How often a step that hit a lock timeout is tried again (after 0.25, 0.5, 1, then every 2 s). Default 5: some 7 s of tries. */
   lockRetries?: number;
 }
 
@@ -218,8 +218,8 @@ export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_P
         await work();
         return true;
       } catch (error) {
-        if (isLockTimeout(error) && attempt < (options.lockRetries ?? 3)) {
-          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        if (isLockTimeout(error) && attempt < (options.lockRetries ?? 5)) {
+          await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
           continue;
         }
         if (error instanceof LeaseLostError || options.onStep) throw error; // under test, a crash is a crash

@@ -4,8 +4,9 @@
  * kept rows to the archive is DETACH and ATTACH of its `extended` partition, and purging the rest
  * is taking it out of the table (logging.purge_partition: detached, renamed purged_<name>, its
  * leaves too): catalog work whatever the day holds. Their files are dropped by the next run
- * (freePurged), beside that run's own day. Every transaction runs with a short lock timeout, so it
- * never queues ingest behind it for more than a moment.
+ * (freePurged), beside that run's own day. Every transaction runs with a lock timeout, and a
+ * retire transaction takes the locks ingest waits on last, with the shortest one (lockStatements),
+ * so ingest never queues behind it for more than a moment.
  */
 import type { Sql, TransactionSql } from './client';
 
@@ -18,6 +19,11 @@ export const ARCHIVE_OF: Record<ActiveTable, LogTable> = {
 };
 
 const LOCK_TIMEOUT = '1s';
+/**
+ * How long a retire transaction waits for a table ingest writes. Ingest queues behind the request,
+ * so this is the longest ingest waits on one try; a try that times out rolls back and is retried.
+ */
+const INGEST_LOCK_TIMEOUT = '200ms';
 const STATEMENT_TIMEOUT = '50s'; // under Hyperdrive's 60 s limit
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
@@ -228,6 +234,32 @@ export function retireStatements(p: RetirePlan): { move: string[]; purge: string
   return { move, purge: p.keep === 'extended' ? [purge(day)] : [] };
 }
 
+const ARCHIVES: readonly LogTable[] = ['archived_system_logs', 'archived_performance_logs'];
+
+/**
+ * The locks a retire transaction takes before its first move, from what only the job and readers
+ * use to what ingest writes: the days it moves and purges with their leaves (a reader holding
+ * them holds the job up, not ingest, which writes today's partition), the archives, then the
+ * tables ingest writes, in ingest's own order and with a short lock timeout, so that nothing
+ * after them waits while ingest queues behind the job. A reader that reaches one of these days
+ * through its table between the first lock and the last deadlocks with the job: the short
+ * timeout ends the job's try first, and the try is repeated.
+ */
+function lockStatements(plans: RetirePlan[], expired: { table: LogTable; day: string }[]): string[] {
+  const days = [...plans, ...expired].map((d) => `logging.${partitionName(d.table, d.day)}`);
+  const attachedTo = new Set(plans.filter((p) => p.keep !== 'none' && !p.archiveHasDay).map((p) => ARCHIVE_OF[p.table]));
+  const purgedFrom = new Set(expired.map((e) => e.table));
+  const active = ACTIVE_TABLES.filter((t) => plans.some((p) => p.table === t));
+  return [
+    ...(days.length ? [`LOCK TABLE ${days.join(', ')} IN ACCESS EXCLUSIVE MODE`] : []),
+    ...ARCHIVES.filter((t) => purgedFrom.has(t) || attachedTo.has(t))
+      .map((t) => `LOCK TABLE ONLY logging.${t} IN ${purgedFrom.has(t) ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE'} MODE`),
+    ...(active.length
+      ? [`SET LOCAL lock_timeout = '${INGEST_LOCK_TIMEOUT}'`, `LOCK TABLE ONLY ${active.map((t) => `logging.${t}`).join(', ')} IN ACCESS EXCLUSIVE MODE`]
+      : []),
+  ];
+}
+
 /** What one retire transaction did, counted inside it just before the move: the run's summary figures. */
 export interface Retired {
   days: { plan: RetirePlan; counts: DayCounts }[];
@@ -258,7 +290,8 @@ export async function retire(
       options.onCounted?.();
       return tallies;
     });
-    const [[dayTallies, expiredTallies]] = await Promise.all([counting, ...statements.flatMap((s) => s.move).map((q) => tx.unsafe(q))]);
+    const locking = lockStatements(plans, expiredArchiveDays);
+    const [[dayTallies, expiredTallies]] = await Promise.all([counting, ...[...locking, ...statements.flatMap((s) => s.move)].map((q) => tx.unsafe(q))]);
     const purges = [
       ...statements.flatMap((s) => s.purge),
       ...expiredArchiveDays.map(({ table, day }) => purge(partitionName(table, day))),

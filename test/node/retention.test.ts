@@ -9,6 +9,7 @@ import { ensureDay, freePurged, LeaseLostError, listDays, purgedPartitions, reti
 import { startScratchDatabase, type Database } from '../../shared/cli/database';
 import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
 import { holdTable } from './fixtures/hold-table';
+import { ingestLoop } from './fixtures/ingest-loop';
 
 const DAY = 86_400_000;
 const NOW = new Date();
@@ -335,25 +336,13 @@ describe('retention', () => {
 
   it('ingest keeps working while the job runs', async () => {
     await seed([33, 34, 35, 36, 37], 'busy');
-    let stop = false;
-    let inserted = 0;
-    const errors: unknown[] = [];
-    const writer = (async () => {
-      while (!stop) {
-        try {
-          const rows: LogRow[] = Array.from({ length: 200 }, (_, i) => ({ id: crypto.randomUUID(), timestamp: new Date().toISOString(), service: 'execution', level: 'INFO', message: `live ${i}`, data: { tag: 'live' }, correlation_id: null, event_type: null }));
-          inserted += (await insertBatch(sql, rows, [])).logsInserted;
-        } catch (error) {
-          errors.push(error);
-        }
-      }
-    })();
+    const ingest = ingestLoop(sql);
     const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
-    stop = true;
-    await writer;
-    expect(errors).toEqual([]);
+    const ingested = await ingest.stop();
+    expect(ingested.errors).toEqual([]);
     expect(run.errors).toEqual([]);
-    expect(inserted).toBeGreaterThan(0);
+    expect(ingested.batches).toBeGreaterThan(0);
+    expect(ingested.longestMs).toBeLessThan(500);
     expect(await where('busy')).toEqual(expected([33, 34, 35, 36, 37]));
   });
 
@@ -411,16 +400,31 @@ describe('retention', () => {
     expect(wholeDays.rowsKept).toMatchObject({ total: 5, performance: 1 });
   });
 
-  it('waits out a reader holding the table: the lock timeout is retried, ingest is not queued for long', async () => {
-    await seed([52], 'locked');
-    const reader = await holdTable(db.url);
+  /** A run at `now` while `reader` holds its table for 1.5 s and ingest writes beside it. */
+  async function runBesideReader(reader: { release: () => Promise<void> }, now = NOW) {
     const released = new Promise((r) => setTimeout(r, 1_500)).then(reader.release);
+    const ingest = ingestLoop(sql);
     const started = Date.now();
-    const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    const run = await runRetention(sql, DEFAULT_POLICY, { now });
     await released;
+    return { run, ms: Date.now() - started, ingested: await ingest.stop() };
+  }
+
+  // A reader holding the table alone holds the job at the table ingest writes: ingest queues behind
+  // the job's request, so each try waits one short lock timeout (200 ms), not the reader's time.
+  // A reader holding its partitions too holds the job at the day's partition: ingest goes on.
+  it.each([
+    { reader: 'the table alone', only: true, tag: 'locked-table' },
+    { reader: 'the table and its partitions', only: false, tag: 'locked-tree' },
+  ])('waits out a reader holding $reader: the lock timeout is retried, ingest waits a moment at most', async ({ only, tag }) => {
+    await seed([52], tag);
+    const { run, ms, ingested } = await runBesideReader(await holdTable(db.url, 'system_logs', 'ACCESS SHARE', only));
     expect(run.errors).toEqual([]);
-    expect(Date.now() - started).toBeGreaterThan(1_000); // it did wait, and then it finished
-    expect(await where('locked')).toEqual(expected([52]));
+    expect(ms).toBeGreaterThan(1_000); // it did wait, and then it finished
+    expect(await where(tag)).toEqual(expected([52]));
+    expect(ingested.errors).toEqual([]);
+    expect(ingested.batches).toBeGreaterThan(10);
+    expect(ingested.longestMs).toBeLessThan(500);
   });
 
   it('a run whose lease was taken over stops before changing anything', async () => {
@@ -453,5 +457,23 @@ describe('retention', () => {
     expect((await where('hostage')).active).toHaveLength(4); // untouched, for the next run
     expect((await runRetention(sql, DEFAULT_POLICY, { now: NOW })).errors).toEqual([]);
     expect(await where('hostage')).toEqual(expected([32]));
+  });
+
+  it('a reader of the archive holds the job up, not ingest', async () => {
+    // Day 89 is archived now and expires two days later, in the same transaction as day 29 moves.
+    const later = new Date(NOW.getTime() + 2 * DAY);
+    await seed([89], 'archive-reader-old');
+    expect((await runRetention(sql, DEFAULT_POLICY, { now: NOW })).errors).toEqual([]);
+    await seed([29], 'archive-reader');
+    const { run, ms, ingested } = await runBesideReader(await holdTable(db.url, 'archived_system_logs'), later);
+    expect(run.errors).toEqual([]);
+    expect(ms).toBeGreaterThan(1_000);
+    expect(run.archivedDaysDropped).toContain(`archived_system_logs:${dayOf(89)}`);
+    expect((await where('archive-reader-old')).archived).toEqual([]);
+    expect(await where('archive-reader')).toEqual(expected([29], 28)); // 31 days old at `later`
+    // The job takes the archive before the active tables: while it waits for the archive, ingest goes on.
+    expect(ingested.errors).toEqual([]);
+    expect(ingested.batches).toBeGreaterThan(10);
+    expect(ingested.longestMs).toBeLessThan(500);
   });
 });
