@@ -5,8 +5,8 @@
  * is taking it out of the table (logging.purge_partition: detached, renamed purged_<name>, its
  * leaves too): catalog work whatever the day holds. Their files are dropped by the next run
  * (freePurged), beside that run's own day. Every transaction runs with a lock timeout, and a
- * retire transaction takes the locks ingest waits on last, with the shortest one (lockStatements),
- * so ingest never queues behind it for more than a moment.
+ * retire transaction takes the locks ingest waits on last, each for a moment at most
+ * (lockStatements), so ingest never queues behind it for longer.
  */
 import type { Sql, TransactionSql } from './client';
 
@@ -20,10 +20,13 @@ export const ARCHIVE_OF: Record<ActiveTable, LogTable> = {
 
 const LOCK_TIMEOUT = '1s';
 /**
- * How long a retire transaction waits for a table ingest writes. Ingest queues behind the request,
- * so this is the longest ingest waits on one try; a try that times out rolls back and is retried.
+ * How long a retire transaction waits for each lock its moves need (its counts wait up to
+ * LOCK_TIMEOUT). Short, for two reasons: ingest queues behind a request for the tables it writes,
+ * so this is the longest it waits on one try; and a reader that deadlocks with the job finds the
+ * job's try ended before the deadlock detector (deadlock_timeout, 1 s by default) would end the
+ * reader's query. A try that times out rolls back and is retried.
  */
-const INGEST_LOCK_TIMEOUT = '200ms';
+const MOVE_LOCK_TIMEOUT = '200ms';
 const STATEMENT_TIMEOUT = '50s'; // under Hyperdrive's 60 s limit
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
@@ -237,13 +240,12 @@ export function retireStatements(p: RetirePlan): { move: string[]; purge: string
 const ARCHIVES: readonly LogTable[] = ['archived_system_logs', 'archived_performance_logs'];
 
 /**
- * The locks a retire transaction takes before its first move, from what only the job and readers
- * use to what ingest writes: the days it moves and purges with their leaves (a reader holding
- * them holds the job up, not ingest, which writes today's partition), the archives, then the
- * tables ingest writes, in ingest's own order and with a short lock timeout, so that nothing
- * after them waits while ingest queues behind the job. A reader that reaches one of these days
- * through its table between the first lock and the last deadlocks with the job: the short
- * timeout ends the job's try first, and the try is repeated.
+ * The locks a retire transaction takes before its first move, each waited for briefly
+ * (MOVE_LOCK_TIMEOUT), from what ingest never writes to what it does: the day partitions it moves
+ * and purges, with their leaves (a reader holding them holds the job up, not ingest, which writes
+ * today's partition), the archives, then the tables ingest writes, in ingest's own order. Nothing
+ * after them waits while ingest queues behind the job. The tables are locked without their
+ * partitions (ONLY): an insert or a reader reaches a partition through its table.
  */
 function lockStatements(plans: RetirePlan[], expired: { table: LogTable; day: string }[]): string[] {
   const days = [...plans, ...expired].map((d) => `logging.${partitionName(d.table, d.day)}`);
@@ -251,12 +253,11 @@ function lockStatements(plans: RetirePlan[], expired: { table: LogTable; day: st
   const purgedFrom = new Set(expired.map((e) => e.table));
   const active = ACTIVE_TABLES.filter((t) => plans.some((p) => p.table === t));
   return [
+    `SET LOCAL lock_timeout = '${MOVE_LOCK_TIMEOUT}'`,
     ...(days.length ? [`LOCK TABLE ${days.join(', ')} IN ACCESS EXCLUSIVE MODE`] : []),
     ...ARCHIVES.filter((t) => purgedFrom.has(t) || attachedTo.has(t))
       .map((t) => `LOCK TABLE ONLY logging.${t} IN ${purgedFrom.has(t) ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE'} MODE`),
-    ...(active.length
-      ? [`SET LOCAL lock_timeout = '${INGEST_LOCK_TIMEOUT}'`, `LOCK TABLE ONLY ${active.map((t) => `logging.${t}`).join(', ')} IN ACCESS EXCLUSIVE MODE`]
-      : []),
+    ...(active.length ? [`LOCK TABLE ONLY ${active.map((t) => `logging.${t}`).join(', ')} IN ACCESS EXCLUSIVE MODE`] : []),
   ];
 }
 

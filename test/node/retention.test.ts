@@ -427,6 +427,34 @@ describe('retention', () => {
     expect(ingested.longestMs).toBeLessThan(500);
   });
 
+  it('a query that collides with the job waits a moment and is never the one that fails', async () => {
+    await ensureDay(sql, 'system_logs', dayOf(54));
+    await ensureDay(sql, 'performance_logs', dayOf(54));
+    await seed([54], 'collide');
+    // The job waits for the day's partition behind a reader; a query of the whole table starts
+    // meanwhile and queues behind the job for the same partition, holding the table the job needs
+    // next. The job's short lock timeout ends its try before the deadlock detector (1 s) would
+    // end the query.
+    const first = await holdTable(db.url);
+    const run = runRetention(sql, DEFAULT_POLICY, { now: NOW });
+    await new Promise((r) => setTimeout(r, 50));
+    const querySql = createSql(db.url, { max: 1 });
+    const started = Date.now();
+    const query = querySql.begin(async (tx) => {
+      await tx`SELECT count(*) FROM logging.system_logs`;
+      const waited = Date.now() - started;
+      await new Promise((r) => setTimeout(r, 300));
+      return waited;
+    });
+    await new Promise((r) => setTimeout(r, 880));
+    await first.release();
+    const waited = await query.finally(() => querySql.end());
+    expect(waited).toBeLessThan(500);
+    const summary = await run;
+    expect(summary.errors).toEqual([]);
+    expect(await where('collide')).toEqual(expected([54]));
+  });
+
   it('a run whose lease was taken over stops before changing anything', async () => {
     await seed([53], 'stolen');
     const target = `retire ${dayOf(53)}`;
