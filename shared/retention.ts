@@ -148,7 +148,7 @@ export async function runRetentionJob(
 
 const DAY_MS = 86_400_000;
 const PREMAKE_BATCH_DAYS = 7;
-/** How long, from the run's start, the freeing holds its commit for the first count: the retire transactions' lock timeout. */
+/** How long, from the run's start, the freeing holds its commit for the first count: the counts' lock timeout (1 s). */
 const COUNT_WAIT_MS = 1000;
 
 /** Resolves when `promise` does, or after `ms`, whichever comes first. */

@@ -2,7 +2,7 @@
  * npm run bench:retention-locks [-- --rows 240000 --days 120 --reps 3 --hold-ms 1500]
  *
  * What a retention run costs ingest while a long reader holds a table the run must lock. Loads
- * `rows` system logs over `days` days and brings retention to the steady state; then, `reps`
+ * `rows` system logs over `days` days (as bench:retention does) and brings retention to the steady state; then, `reps`
  * times for each reader, runs retention one day later while a reader holds the table (ACCESS
  * SHARE, for `hold-ms`) and ingest writes 50-row batches to today's partition in a loop. Prints
  * the longest batch and how many completed, per run. The readers: none; `system_logs` with all
@@ -16,6 +16,7 @@ import { startScratchDatabase } from '../../shared/cli/database';
 import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
 import { holdTable } from '../node/fixtures/hold-table';
 import { ingestLoop } from '../node/fixtures/ingest-loop';
+import { loadSystemLogs } from './log-data';
 
 const { values } = parseArgs({ options: {
   rows: { type: 'string', default: '240000' }, days: { type: 'string', default: '120' },
@@ -39,13 +40,7 @@ async function main() {
   const db = await startScratchDatabase('bench-retention-locks');
   const sql = createSql(db.url, { max: 4 });
   try {
-    await sql.unsafe(`SELECT logging.ensure_partitions((now() AT TIME ZONE 'UTC')::date - ${DAYS}, (now() AT TIME ZONE 'UTC')::date + 1)`);
-    await sql.unsafe(`
-      INSERT INTO logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class)
-      SELECT r.*, logging.retention_class(r.level, r.event_type) FROM (SELECT gen_random_uuid(), 'execution',
-             CASE WHEN g % 20 = 0 THEN 'ERROR' ELSE 'INFO' END, 'Order ' || g || ' routed', '{}'::jsonb, NULL::text,
-             CASE WHEN g % 20 = 3 THEN 'trading' ELSE 'system' END, now() - ((g::float8 / ${ROWS}) * ${DAYS} * interval '1 day')
-      FROM generate_series(1, ${ROWS}) AS g) AS r(id, service, level, message, data, correlation_id, event_type, "timestamp")`);
+    await loadSystemLogs(sql, ROWS, DAYS);
     const start = Date.now();
     // The catch-up, then a run that frees what it purged: the steady state.
     for (let i = 0; i < 2; i++) {

@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { createSql, type Sql } from '../../shared/db/client';
 import { startScratchDatabase } from '../../shared/cli/database';
 import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../../shared/retention';
+import { loadSystemLogs } from './log-data';
 
 const { values } = parseArgs({ options: {
   rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '120' }, scales: { type: 'string', default: '0.1,1,4' },
@@ -44,27 +45,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const DAILY = Number(values.daily); // daily runs timed after the catch-up (every 7th also premakes)
 // The seed's two batch forms take turns day by day: each needs a day of its own.
 if (!(DAILY >= 2)) throw new Error(`--daily: at least 2 (got ${values.daily})`);
-
-async function load(sql: Sql, rows: number, days: number) {
-  await sql.unsafe(`SELECT logging.ensure_partitions((now() AT TIME ZONE 'UTC')::date - ${days}, (now() AT TIME ZONE 'UTC')::date + 1)`);
-  const chunk = 1_000_000;
-  for (let start = 0; start < rows; start += chunk) {
-    const n = Math.min(chunk, rows - start);
-    await sql.unsafe(`
-      INSERT INTO logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class)
-      SELECT r.*, logging.retention_class(r.level, r.event_type) FROM (SELECT gen_random_uuid(),
-             (ARRAY['execution','risk_management','strategy_engine','data_ingestion','analytics','notification'])[1 + g % 6],
-             CASE WHEN g % 20 = 0 THEN 'ERROR' WHEN g % 20 = 1 THEN 'CRITICAL' WHEN g % 5 = 2 THEN 'DEBUG' ELSE 'INFO' END,
-             'Order ' || g || ' routed',
-             jsonb_build_object('order_id', 'ORD' || g, 'symbol', 'AAPL', 'quantity', g % 500),
-             'trade-' || (g / 10),
-             CASE WHEN g % 20 = 3 THEN 'trading' ELSE 'system' END,
-             now() - ((g::float8 / ${rows}) * ${days} * interval '1 day')
-      FROM generate_series(${start}, ${start + n - 1}) AS g) AS r(id, service, level, message, data, correlation_id, event_type, "timestamp")`);
-  }
-  // As autovacuum leaves days that stopped receiving writes long ago (the seed's tables likewise).
-  await sql`VACUUM (ANALYZE) logging.system_logs`;
-}
 
 /**
  * How the seed's way picks each batch of 1,000 rows to delete. 'planner': `WHERE "timestamp" < $1
@@ -154,7 +134,7 @@ async function main() {
         tradingLogsDays: DEFAULT_POLICY.tradingLogsDays * kept,
       };
       let t = performance.now();
-      await load(sql, rows, days);
+      await loadSystemLogs(sql, rows, days);
       await baselineTables(sql);
       console.log(`${scenario.label}: ${rows} rows over ${days} days, active ${policy.archiveAfterDays} days, archived to ${policy.errorLogsDays}; ` +
         `loaded (and copied into the seed's plain tables) in ${s(performance.now() - t)}`);
