@@ -7,11 +7,11 @@ import { registerHealth } from './routes/health';
 import { registerIngest } from './routes/ingest';
 import { registerDashboard } from './routes/dashboard';
 import { registerOpenApiDocs } from './routes/openapi';
-import { registerQuery } from './routes/query';
+import { registerQuery } from './routes/logs';
 import { registerReplay } from './routes/replay';
 import { registerTail } from './routes/tail';
-import { ApiError } from '../shared/errors';
-import { toRecordIssues } from '../shared/wire';
+import { ApiError } from '../shared/api/errors';
+import { toRecordIssues } from '../shared/api/wire';
 import type { AppEnv } from './types';
 
 /** The API: shared middleware, the error handler, and every route. */

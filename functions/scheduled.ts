@@ -1,5 +1,5 @@
 import { createSql, releaseSql } from '../shared/db/client';
-import { retentionPolicy, runRetentionJob, type RetentionSummary } from '../shared/retention';
+import { retentionPolicy, runRetentionJob, type RetentionSummary } from '../shared/retention/job';
 import type { Config } from '../shared/env';
 
 /**

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
-import { ApiError } from '../../shared/errors';
-import { isTransientDbError } from '../../shared/db/errors';
+import { ApiError } from '../../shared/api/errors';
+import { isTransientDbError } from '../../shared/db/transient';
 import { findKeyByHash, sha256Hex, type ApiKey, type Scope } from '../../shared/db/keys';
 import type { AppEnv } from '../types';
 

@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ApiError, type ErrorBody } from '../../shared/errors';
-import { isTransientDbError } from '../../shared/db/errors';
+import { ApiError, type ErrorBody } from '../../shared/api/errors';
+import { isTransientDbError } from '../../shared/db/transient';
 import type { AppEnv } from '../types';
 
 /** Seconds a client should wait before retrying a batch the database could not take. */

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { createSql, releaseSql } from '../../shared/db/client';
-import { createServiceLogging } from '../../shared/db/service-logging';
+import { createServiceLogging } from '../../shared/ingest/service-logging';
 import { parseEnv } from '../../shared/env';
 import type { AppEnv } from '../types';
 

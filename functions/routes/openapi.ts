@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { MetricSchema, SystemLogSchema } from '../../shared/wire';
+import { MetricSchema, SystemLogSchema } from '../../shared/api/wire';
 import type { App } from '../types';
 
 const ErrorEnvelope = z.object({ code: z.string(), message: z.string(), requestId: z.string(), issues: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })).optional() });

@@ -1,9 +1,9 @@
 import { recordDeadLetter } from '../../shared/db/dead-letters';
-import { isTransientDbError } from '../../shared/db/errors';
-import { insertBatch } from '../../shared/db/ingest';
-import { ApiError } from '../../shared/errors';
-import { trustedPolicy, validateBatch } from '../../shared/ingest';
-import { publicBase, REPLAY_FAILED_PATH, REPLAY_PATH, verifyQStashSignature } from '../../shared/qstash/replay';
+import { isTransientDbError } from '../../shared/db/transient';
+import { insertBatch } from '../../shared/ingest/sql';
+import { ApiError } from '../../shared/api/errors';
+import { trustedPolicy, validateBatch } from '../../shared/ingest/validate';
+import { publicBase, REPLAY_FAILED_PATH, REPLAY_PATH, verifyQStashSignature } from '../../shared/qstash/publish';
 import type { App } from '../types';
 
 const MAX_REPLAY_BYTES = 10 * 1024 * 1024;

@@ -1,11 +1,11 @@
 import { streamSSE } from 'hono/streaming';
 import { createSql, releaseSql } from '../../shared/db/client';
-import { tailLogs, type LogFilter, type TailCursor } from '../../shared/db/query';
-import { ApiError } from '../../shared/errors';
-import { toRecordIssues } from '../../shared/wire';
+import { tailLogs, type LogFilter, type TailCursor } from '../../shared/query/sql';
+import { ApiError } from '../../shared/api/errors';
+import { toRecordIssues } from '../../shared/api/wire';
 import { requireKey } from '../middleware/auth';
 import type { App } from '../types';
-import { encodeToken, decodeToken, filterFromQuery, LogsQuery } from './query';
+import { encodeToken, decodeToken, filterFromQuery, LogsQuery } from './logs';
 
 export interface TailOptions {
   /** Poll interval. Default 1 000 ms (Hyperdrive has no LISTEN/NOTIFY). */

@@ -10,8 +10,8 @@
 import { parseArgs } from 'node:util';
 import { createSql, releaseSql } from '../db/client';
 import { parseConfig, RetentionEnvSchema, type RetentionConfig } from '../env';
-import { retentionPolicy, runRetentionJob } from '../retention';
-import { migrate, openDatabase } from './database';
+import { retentionPolicy, runRetentionJob } from '../retention/job';
+import { migrate, openDatabase } from '../dev/postgres';
 
 function fail(message: string): never {
   console.error(message);

@@ -9,11 +9,11 @@
 import { Client } from '@upstash/qstash';
 import { createSql, type Sql } from '../db/client';
 import { markReplayed, pendingDeadLetters } from '../db/dead-letters';
-import { insertBatch } from '../db/ingest';
-import { trustedPolicy, validateBatch } from '../ingest';
-import { DEV_CREDENTIALS } from '../qstash/signing';
-import { REPLAY_PATH } from '../qstash/replay';
-import { migrate, openDatabase, portIsOpen } from './database';
+import { insertBatch } from '../ingest/sql';
+import { trustedPolicy, validateBatch } from '../ingest/validate';
+import { DEV_CREDENTIALS } from '../dev/qstash/signing';
+import { REPLAY_PATH } from '../qstash/publish';
+import { migrate, openDatabase, portIsOpen } from '../dev/postgres';
 
 interface QStashDlqMessage {
   dlqId: string;

@@ -9,8 +9,8 @@
 import { parseArgs } from 'node:util';
 import { createSql } from '../db/client';
 import { createKey, listKeys, revokeKey, SCOPES, type Scope } from '../db/keys';
-import { ServiceSchema } from '../wire';
-import { migrate, openDatabase } from './database';
+import { ServiceSchema } from '../api/wire';
+import { migrate, openDatabase } from '../dev/postgres';
 
 const USAGE = 'usage: npm run keys -- create <service|*> [--scopes ingest,read] [--name NAME] | list | revoke <id>';
 

@@ -1,5 +1,5 @@
 /** npm run migrate [-- up|down|status]: dbmate against DATABASE_URL or the embedded Postgres. */
-import { migrate, openDatabase } from './database';
+import { migrate, openDatabase } from '../dev/postgres';
 
 const command = (process.argv[2] ?? 'up') as 'up' | 'down' | 'status';
 if (!['up', 'down', 'status'].includes(command)) {

@@ -4,11 +4,11 @@
  * migrated and the coming days' partitions made before the Worker starts. Ctrl-C stops it all.
  */
 import { createSql } from '../db/client';
-import { ensurePartitions } from '../db/partitions';
-import { migrate, openDatabase } from './database';
-import { startWorker, type WorkerProcess } from './worker';
-import { startLocalQStash, type LocalQStash } from '../qstash/local-server';
-import { DEV_CREDENTIALS } from '../qstash/signing';
+import { ensurePartitions } from '../retention/partitions';
+import { migrate, openDatabase } from '../dev/postgres';
+import { startWorker, type WorkerProcess } from '../dev/wrangler';
+import { startLocalQStash, type LocalQStash } from '../dev/qstash/server';
+import { DEV_CREDENTIALS } from '../dev/qstash/signing';
 
 const DAY = 86_400_000;
 const port = Number(process.env.PORT ?? 8787);

@@ -1,4 +1,4 @@
-import type { Level, MetricInput, SystemLogInput } from '../wire.ts';
+import type { Level, MetricInput, SystemLogInput } from '../api/wire.ts';
 
 /** A log record as captured by a logger call: no serialisation happens on the call path. */
 export interface LogEntry {

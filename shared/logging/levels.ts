@@ -1,4 +1,4 @@
-import { LEVELS, type Level } from '../levels.ts';
+import { LEVELS, type Level } from '../api/levels.ts';
 
 export { LEVELS, type Level };
 

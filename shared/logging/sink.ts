@@ -2,7 +2,7 @@
  * Where batches go. The default is HttpSink (POST /v1/ingest); the service's own functions can use
  * a sink that writes to the database directly.
  */
-import type { IngestRequest, IngestResponse, RejectedRecord } from '../wire.ts';
+import type { IngestRequest, IngestResponse, RejectedRecord } from '../api/wire.ts';
 
 export type SendResult =
   | { ok: true; rejected: RejectedRecord[] }

@@ -8,7 +8,7 @@
 import { LEVEL_VALUE } from './levels.ts';
 import { now, toWire, type Entry, type LogEntry, type MetricEntry } from './entry.ts';
 import type { Sink } from './sink.ts';
-import type { IngestRequest, RejectedRecord } from '../wire.ts';
+import type { IngestRequest, RejectedRecord } from '../api/wire.ts';
 
 export interface TransportOptions {
   sink: Sink;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { createLogging } from '../../shared/logging/index.ts';
-import { projectRoot } from '../../shared/cli/database';
+import { projectRoot } from '../../shared/dev/postgres';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '1000000' }, records: { type: 'string', default: '200000' } } });
 const CALLS = Number(values.calls);

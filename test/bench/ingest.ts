@@ -11,8 +11,8 @@ import { gzipSync } from 'node:zlib';
 import http from 'node:http';
 import { createSql, type Sql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/keys';
-import { freePort, migrate, startScratchDatabase, type Database } from '../../shared/cli/database';
-import { startWorker } from '../../shared/cli/worker';
+import { freePort, migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
+import { startWorker } from '../../shared/dev/wrangler';
 
 const { values } = parseArgs({
   options: {

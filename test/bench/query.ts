@@ -10,9 +10,9 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createSql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/keys';
-import { errorStats, performanceStats, searchLogs, traceEvents } from '../../shared/db/query';
-import { freePort, startScratchDatabase } from '../../shared/cli/database';
-import { startWorker } from '../../shared/cli/worker';
+import { errorStats, performanceStats, searchLogs, traceEvents } from '../../shared/query/sql';
+import { freePort, startScratchDatabase } from '../../shared/dev/postgres';
+import { startWorker } from '../../shared/dev/wrangler';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '30' }, runs: { type: 'string', default: '100' } } });
 const ROWS = Number(values.rows);

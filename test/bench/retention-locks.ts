@@ -12,8 +12,8 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createSql } from '../../shared/db/client';
-import { startScratchDatabase } from '../../shared/cli/database';
-import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
+import { startScratchDatabase } from '../../shared/dev/postgres';
+import { DEFAULT_POLICY, runRetention } from '../../shared/retention/job';
 import { holdTable } from '../node/fixtures/hold-table';
 import { ingestLoop } from '../node/fixtures/ingest-loop';
 import { loadSystemLogs } from './log-data';

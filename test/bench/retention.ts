@@ -19,8 +19,8 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createSql, type Sql } from '../../shared/db/client';
-import { startScratchDatabase } from '../../shared/cli/database';
-import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../../shared/retention';
+import { startScratchDatabase } from '../../shared/dev/postgres';
+import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../../shared/retention/job';
 import { loadSystemLogs } from './log-data';
 
 const { values } = parseArgs({ options: {

@@ -9,8 +9,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/keys';
-import { freePort, projectRoot } from '../../shared/cli/database';
-import { startWorker, type WorkerProcess } from '../../shared/cli/worker';
+import { freePort, projectRoot } from '../../shared/dev/postgres';
+import { startWorker, type WorkerProcess } from '../../shared/dev/wrangler';
 
 const databaseUrl = inject('databaseUrl');
 const sql = createSql(databaseUrl, { max: 1 });

@@ -5,9 +5,9 @@ import { Client } from '@upstash/qstash';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createSql } from '../../shared/db/client';
 import { recordDeadLetter } from '../../shared/db/dead-letters';
-import { projectRoot } from '../../shared/cli/database';
-import { startLocalQStash } from '../../shared/qstash/local-server';
-import { DEV_CREDENTIALS } from '../../shared/qstash/signing';
+import { projectRoot } from '../../shared/dev/postgres';
+import { startLocalQStash } from '../../shared/dev/qstash/server';
+import { DEV_CREDENTIALS } from '../../shared/dev/qstash/signing';
 
 const exec = promisify(execFile);
 /** stdout even when the command exits non-zero (other tests' unstorable dead letters share the database). */

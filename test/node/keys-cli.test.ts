@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createSql } from '../../shared/db/client';
 import { sha256Hex } from '../../shared/db/keys';
-import { projectRoot } from '../../shared/cli/database';
+import { projectRoot } from '../../shared/dev/postgres';
 
 const run = promisify(execFile);
 const databaseUrl = inject('databaseUrl');

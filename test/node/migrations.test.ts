@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
-import { insertBatch, type LogRow } from '../../shared/db/ingest';
-import { migrate, startScratchDatabase, type Database } from '../../shared/cli/database';
+import { insertBatch, type LogRow } from '../../shared/ingest/sql';
+import { migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
 
 let db: Database;
 let sql: Sql;

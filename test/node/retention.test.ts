@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
-import { insertBatch, type LogRow, type MetricRow } from '../../shared/db/ingest';
-import { ensureDay, freePurged, LeaseLostError, listDays, purgedPartitions, retire } from '../../shared/db/retention';
-import { startScratchDatabase, type Database } from '../../shared/cli/database';
-import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
+import { insertBatch, type LogRow, type MetricRow } from '../../shared/ingest/sql';
+import { ensureDay, freePurged, LeaseLostError, listDays, purgedPartitions, retire } from '../../shared/retention/sql';
+import { startScratchDatabase, type Database } from '../../shared/dev/postgres';
+import { DEFAULT_POLICY, runRetention } from '../../shared/retention/job';
 import { holdTable } from './fixtures/hold-table';
 import { ingestLoop } from './fixtures/ingest-loop';
 

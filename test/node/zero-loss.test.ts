@@ -12,11 +12,11 @@ import { Client, Receiver } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/keys';
-import { freePort, migrate, startEmbedded, type Database } from '../../shared/cli/database';
-import { startWorker, type WorkerProcess } from '../../shared/cli/worker';
+import { freePort, migrate, startEmbedded, type Database } from '../../shared/dev/postgres';
+import { startWorker, type WorkerProcess } from '../../shared/dev/wrangler';
 import { createLogging } from '../../shared/logging';
-import { startLocalQStash, type LocalQStash } from '../../shared/qstash/local-server';
-import { DEV_CREDENTIALS } from '../../shared/qstash/signing';
+import { startLocalQStash, type LocalQStash } from '../../shared/dev/qstash/server';
+import { DEV_CREDENTIALS } from '../../shared/dev/qstash/signing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,7 +3,7 @@
  * to the tests (`inject('databaseUrl')`) and to the Worker's Hyperdrive binding.
  */
 import type { TestProject } from 'vitest/node';
-import { migrate, startScratchDatabase, type Database } from '../../shared/cli/database';
+import { migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {

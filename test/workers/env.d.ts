@@ -4,7 +4,7 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {}
     interface GlobalProps {
-      mainModule: typeof import('../../functions/index');
+      mainModule: typeof import('../../functions/worker');
     }
   }
 }

@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/app';
 import { parseEnv, type Env } from '../../shared/env';
-import type { ErrorBody } from '../../shared/errors';
+import type { ErrorBody } from '../../shared/api/errors';
 import { get } from './helpers';
 
 /** The real app with its Hyperdrive binding pointing at a port where nothing listens. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IngestResponse } from '../../shared/wire';
-import type { ErrorBody } from '../../shared/errors';
+import type { IngestResponse } from '../../shared/api/wire';
+import type { ErrorBody } from '../../shared/api/errors';
 import { makeKey, postIngest, testSql, uniqueService } from './helpers';
 
 const sql = testSql();

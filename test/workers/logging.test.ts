@@ -1,7 +1,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
-import worker from '../../functions/index';
+import worker from '../../functions/worker';
 import { createLogging, HttpSink, withCorrelation } from '../../shared/logging';
 import { makeKey, testSql, uniqueService } from './helpers';
 

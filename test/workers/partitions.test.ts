@@ -1,8 +1,8 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
-import worker from '../../functions/index';
-import { insertBatch } from '../../shared/db/ingest';
-import { ensurePartitions, isoDay } from '../../shared/db/partitions';
+import worker from '../../functions/worker';
+import { insertBatch } from '../../shared/ingest/sql';
+import { ensurePartitions, isoDay } from '../../shared/retention/partitions';
 import { testSql, uniqueService } from './helpers';
 
 const sql = testSql();

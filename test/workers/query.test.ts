@@ -1,7 +1,7 @@
 import { exports } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertBatch, type LogRow, type MetricRow } from '../../shared/db/ingest';
-import type { ErrorBody } from '../../shared/errors';
+import { insertBatch, type LogRow, type MetricRow } from '../../shared/ingest/sql';
+import type { ErrorBody } from '../../shared/api/errors';
 import { makeKey, postIngest, testSql, uniqueService } from './helpers';
 
 const sql = testSql();

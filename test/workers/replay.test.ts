@@ -2,10 +2,10 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { exports } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/app';
-import type { ErrorBody } from '../../shared/errors';
-import { DEV_CREDENTIALS, signRequest } from '../../shared/qstash/signing';
-import { splitBatch } from '../../shared/qstash/replay';
-import type { LogRow } from '../../shared/db/ingest';
+import type { ErrorBody } from '../../shared/api/errors';
+import { DEV_CREDENTIALS, signRequest } from '../../shared/dev/qstash/signing';
+import { splitBatch } from '../../shared/qstash/publish';
+import type { LogRow } from '../../shared/ingest/sql';
 import { makeKey, testSql, uniqueService } from './helpers';
 
 const sql = testSql();

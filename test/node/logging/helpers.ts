@@ -1,4 +1,4 @@
-import type { IngestRequest, RejectedRecord } from '../../../shared/wire';
+import type { IngestRequest, RejectedRecord } from '../../../shared/api/wire';
 import type { SendResult, Sink } from '../../../shared/logging';
 import { toJsonSafe } from '../../../shared/logging/sink';
 

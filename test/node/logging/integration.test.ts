@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogging } from '../../../shared/logging';
 import { createSql } from '../../../shared/db/client';
 import { createKey } from '../../../shared/db/keys';
-import { freePort, projectRoot } from '../../../shared/cli/database';
-import { startWorker, type WorkerProcess } from '../../../shared/cli/worker';
+import { freePort, projectRoot } from '../../../shared/dev/postgres';
+import { startWorker, type WorkerProcess } from '../../../shared/dev/wrangler';
 
 const databaseUrl = inject('databaseUrl');
 const sql = createSql(databaseUrl, { max: 2 });

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorStats, performanceStats, searchLogs, traceEvents, type LogCursor, type LogFilter } from '../../shared/db/query';
-import { ApiError } from '../../shared/errors';
-import { LEVELS, LevelSchema } from '../../shared/wire';
+import { errorStats, performanceStats, searchLogs, traceEvents, type LogCursor, type LogFilter } from '../../shared/query/sql';
+import { ApiError } from '../../shared/api/errors';
+import { LEVELS, LevelSchema } from '../../shared/api/wire';
 import { requireKey } from '../middleware/auth';
 import type { App } from '../types';
 

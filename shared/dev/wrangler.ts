@@ -1,7 +1,7 @@
 /** Runs the Worker under `wrangler dev` for the dev server, the benchmarks and Node-side tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { projectRoot } from './database';
+import { projectRoot } from './postgres';
 
 export interface WorkerProcess {
   url: string;
@@ -34,7 +34,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerPr
         CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: options.databaseUrl,
         WRANGLER_SEND_METRICS: 'false',
         // Keeps wrangler alive when the database goes away (see the file's comment).
-        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${path.join(projectRoot, 'shared', 'cli', 'wrangler-hyperdrive-guard.cjs')}`].filter(Boolean).join(' '),
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${path.join(projectRoot, 'shared', 'dev', 'wrangler-hyperdrive-guard.cjs')}`].filter(Boolean).join(' '),
       },
     },
   );

@@ -1,10 +1,10 @@
 import type { SendResult, Sink } from '../logging/sink';
 import { toJsonSafe } from '../logging/sink';
-import type { IngestRequest } from '../wire';
-import { trustedPolicy, validateBatch } from '../ingest';
-import type { Sql } from './client';
-import { isTransientDbError } from './errors';
-import { insertBatch } from './ingest';
+import type { IngestRequest } from '../api/wire';
+import { trustedPolicy, validateBatch } from './validate';
+import type { Sql } from '../db/client';
+import { isTransientDbError } from '../db/transient';
+import { insertBatch } from './sql';
 
 /**
  * A logging Sink that writes straight into the log tables, for the service's own logs (its

@@ -1,6 +1,6 @@
 import { createLogging, type Logging } from '../logging';
-import type { Sql } from './client';
-import { DatabaseSink } from './log-sink';
+import type { Sql } from '../db/client';
+import { DatabaseSink } from './database-sink';
 
 /**
  * The logging setup of the service's own code (one per request or scheduled run): records go to

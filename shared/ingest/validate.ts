@@ -5,7 +5,7 @@
  * (by a client or a queue) maps onto the same primary keys and is stored once.
  */
 import type { z } from 'zod';
-import type { LogRow, MetricRow } from './db/ingest';
+import type { LogRow, MetricRow } from './sql';
 import { sanitize } from './sanitize';
 import {
   MetricSchema,
@@ -14,7 +14,7 @@ import {
   type RecordIssue,
   type RecordKind,
   type RejectedRecord,
-} from './wire';
+} from '../api/wire';
 
 export interface ValidationPolicy {
   /** The key's service: records naming another one are refused as spoofed. '*' allows all. */

@@ -1,5 +1,5 @@
-import type { Sql } from './client';
-import { ACTIVE_TABLES, ensureDays } from './retention';
+import type { Sql } from '../db/client';
+import { ACTIVE_TABLES, ensureDays } from './sql';
 
 /**
  * Premakes the day partitions of both active tables from `fromDay` to `toDay` (UTC, inclusive),

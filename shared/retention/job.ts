@@ -10,11 +10,11 @@
  * day's move is all or nothing, a second run finds nothing left to do, and a run after missed days
  * catches up.
  */
-import type { Sql } from './db/client';
-import { createServiceLogging } from './db/service-logging';
-import type { RetentionConfig } from './env';
-import type { Logger } from './logging';
-import { isoDay } from './db/partitions';
+import type { Sql } from '../db/client';
+import { createServiceLogging } from '../ingest/service-logging';
+import type { RetentionConfig } from '../env';
+import type { Logger } from '../logging';
+import { isoDay } from './partitions';
 import {
   ACTIVE_TABLES,
   ARCHIVE_OF,
@@ -35,7 +35,7 @@ import {
   type RetirePlan,
   type Retired,
   type DayCounts,
-} from './db/retention';
+} from './sql';
 
 /** Defaults: the seed's settings. */
 export interface RetentionPolicy {

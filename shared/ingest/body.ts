@@ -1,4 +1,4 @@
-import { ApiError } from './errors';
+import { ApiError } from '../api/errors';
 
 export interface ReadBodyOptions {
   /** Largest body accepted, in bytes after decoding. */

@@ -3,9 +3,9 @@
  * verifying what QStash delivers back.
  */
 import { Client, Receiver } from '@upstash/qstash';
-import type { LogRow, MetricRow } from '../db/ingest';
+import type { LogRow, MetricRow } from '../ingest/sql';
 import type { Config } from '../env';
-import { ApiError } from '../errors';
+import { ApiError } from '../api/errors';
 import { sha256Hex } from '../hash';
 
 export const REPLAY_PATH = '/v1/replay';

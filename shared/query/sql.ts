@@ -2,8 +2,8 @@
  * Reads for the query API. Every query covers the active and the archived tables (UNION ALL), so
  * days that retention moved are still found.
  */
-import type { Sql } from './client';
-import type { LogRow } from './ingest';
+import type { Sql } from '../db/client';
+import type { LogRow } from '../ingest/sql';
 
 export interface LogFilter {
   services?: string[];

@@ -1,4 +1,4 @@
-import type { Sql } from './client';
+import type { Sql } from '../db/client';
 
 /** A system log as stored: id and timestamp always set (by the client or the server). */
 export interface LogRow {

@@ -8,7 +8,7 @@
  * retire transaction takes the locks ingest waits on last, each for a moment at most
  * (lockStatements), so ingest never queues behind it for longer.
  */
-import type { Sql, TransactionSql } from './client';
+import type { Sql, TransactionSql } from '../db/client';
 
 export type ActiveTable = 'system_logs' | 'performance_logs';
 export type LogTable = ActiveTable | 'archived_system_logs' | 'archived_performance_logs';
