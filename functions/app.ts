@@ -1,21 +1,28 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
+import { ApiError, toRecordIssues } from '../shared/api';
 import { correlationMiddleware } from '../shared/logging';
 import { onError, onNotFound } from './middleware/errors';
 import { services } from './middleware/services';
+import { registerDashboard } from './routes/dashboard';
 import { registerHealth } from './routes/health';
 import { registerIngest } from './routes/ingest';
-import { registerDashboard } from './routes/dashboard';
-import { registerOpenApiDocs } from './routes/openapi';
-import { registerQuery } from './routes/logs';
+import { registerLatency } from './routes/latency';
+import { registerLogs } from './routes/logs';
 import { registerReplay } from './routes/replay';
+import { registerStats } from './routes/stats';
 import { registerTail } from './routes/tail';
-import { ApiError } from '../shared/api/errors';
-import { toRecordIssues } from '../shared/api/wire';
-import type { AppEnv } from './types';
+import { registerTraces } from './routes/traces';
+import type { AppDeps, AppEnv } from './types';
 
-/** The API: shared middleware, the error handler, and every route. */
-export function createApp() {
+/**
+ * The API on any host: shared middleware, the error handler, every route and the OpenAPI
+ * document. The host passes what it provides (settings, database, defer); see functions/worker.ts.
+ *
+ * @example
+ * const app = createApp({ settings, database: { acquire: () => pool, release: async () => {} }, defer: (_c, p) => track(p) });
+ */
+export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({
     // zod failures of query, path and body schemas: the one error envelope, saying which and why.
     defaultHook: (result) => {
@@ -23,17 +30,19 @@ export function createApp() {
     },
   });
   app.use(requestId());
-  app.use(services());
+  app.use(services(deps));
   app.use(correlationMiddleware());
   app.onError(onError);
   app.notFound(onNotFound);
   registerHealth(app);
   registerIngest(app);
   registerReplay(app);
-  registerQuery(app);
+  registerLogs(app);
+  registerTraces(app);
+  registerStats(app);
+  registerLatency(app);
   registerTail(app);
   registerDashboard(app);
-  registerOpenApiDocs(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Trading log ingest', version: '1' } });
   return app;

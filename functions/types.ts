@@ -1,16 +1,37 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { RequestIdVariables } from 'hono/request-id';
-import type { ApiKey } from '../shared/db/keys';
 import type { Sql } from '../shared/db/client';
-import type { Config, Env } from '../shared/env';
+import type { ApiKey } from '../shared/db/keys';
+import type { Settings } from '../shared/env';
 import type { Logger } from '../shared/logging';
 
-/** What every handler finds on the context (set by the middleware in functions/middleware). */
+/** How the app gets a database client, and lets it go. */
+export interface Database {
+  /** A client: a new one per request on Workers (Hyperdrive pools), the shared pool on a long-lived host. */
+  acquire(): Sql;
+  /** After the response: ends a per-request client; does nothing for a shared pool. Never rejects. */
+  release(sql: Sql): Promise<void>;
+}
+
+/** What the runtime provides to `createApp`. */
+export interface AppDeps {
+  settings: Settings;
+  database: Database;
+  /**
+   * Runs `promise` past the response (Workers: `ctx.waitUntil`; a long-lived host keeps it until
+   * it settles). Given the request's context, where a host keeps its per-request handle.
+   */
+  defer(c: Context, promise: Promise<unknown>): void;
+}
+
+/** What every handler finds on the context (set by functions/middleware/services.ts). */
 export interface AppEnv {
-  Bindings: Env;
   Variables: RequestIdVariables & {
-    config: Config;
+    settings: Settings;
+    database: Database;
     sql: Sql;
+    defer: (promise: Promise<unknown>) => void;
     apiKey: ApiKey;
     /** The service's own logger: WARNING+ to the console, everything to its own tables. */
     logger: Logger;

@@ -1,12 +1,55 @@
+/**
+ * The Cloudflare Workers entry: the app over the Hyperdrive binding (a client per request,
+ * Hyperdrive pools the connections), work after the response through `ctx.waitUntil`, and the
+ * cron triggers dispatched by their schedule.
+ */
+import { createSql, releaseSql } from '../shared/db/client';
+import { parseEnv, SCHEDULES, type Env, type WorkerEnv } from '../shared/env';
+import { retentionPolicy, runRetentionJob } from '../shared/retention';
 import { createApp } from './app';
-import { runScheduled } from './scheduled';
-import { parseEnv, type Env } from '../shared/env';
+import type { Database } from './types';
 
-const app = createApp();
+type App = ReturnType<typeof createApp>;
+
+function hyperdrive(env: WorkerEnv): Database {
+  return { acquire: () => createSql(env.HYPERDRIVE.connectionString), release: (sql) => releaseSql(sql) };
+}
+
+const apps = new WeakMap<Env, App>();
+
+/** One app per bindings object: they are fixed for the isolate's life. */
+function appFor(env: Env): App {
+  let app = apps.get(env);
+  if (!app) {
+    const settings = parseEnv(env);
+    app = createApp({ settings, database: hyperdrive(settings), defer: (c, promise) => c.executionCtx.waitUntil(promise) });
+    apps.set(env, app);
+  }
+  return app;
+}
+
+/** Retention, with its summary (or its failure) logged into system_logs by the job itself. */
+async function retention(env: WorkerEnv, now: Date): Promise<void> {
+  const sql = createSql(env.HYPERDRIVE.connectionString);
+  try {
+    await runRetentionJob(sql, retentionPolicy(env), { now, flushTimeoutMs: 5_000 });
+  } finally {
+    await releaseSql(sql);
+  }
+}
 
 export default {
-  fetch: app.fetch,
-  scheduled(_controller, env, ctx) {
-    ctx.waitUntil(runScheduled(parseEnv(env)));
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    return appFor(env).fetch(request, env, ctx);
+  },
+  scheduled(controller, env, ctx) {
+    const settings = parseEnv(env);
+    switch (controller.cron) {
+      case SCHEDULES.retention:
+        ctx.waitUntil(retention(settings, new Date(controller.scheduledTime)));
+        break;
+      default:
+        console.error(JSON.stringify({ level: 'ERROR', event: 'unknown_cron', cron: controller.cron }));
+    }
   },
 } satisfies ExportedHandler<Env>;

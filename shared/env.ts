@@ -1,16 +1,14 @@
 /**
- * The Worker's bindings and variables, typed once. `parseEnv` validates them at the entry; a
- * misconfigured deployment fails with the variable's name instead of misbehaving later.
+ * The service's settings, typed once, with their defaults: the one place a default is written.
+ * Settings parse from a plain object of strings (a Worker's bindings, `process.env`, `Deno.env`),
+ * so every host reads them the same way; a misconfigured deployment fails at its entry naming
+ * each bad variable and why, instead of misbehaving later.
  */
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
-export const EnvSchema = z.object({
-  HYPERDRIVE: z.custom<Hyperdrive>(
-    (v) => typeof v === 'object' && v !== null && typeof (v as Hyperdrive).connectionString === 'string',
-    'HYPERDRIVE binding is missing (see [[hyperdrive]] in wrangler.toml)',
-  ),
+export const SettingsSchema = z.object({
   /** Records (logs + metrics) per request. */
   MAX_RECORDS_PER_REQUEST: int(1000, 1),
   /** Bytes per request body, after gzip decoding. */
@@ -42,11 +40,22 @@ export const EnvSchema = z.object({
   QSTASH_MAX_MESSAGE_BYTES: int(1_000_000, 10_000),
 });
 
-export type Env = z.input<typeof EnvSchema>;
-export type Config = z.output<typeof EnvSchema>;
+export type Settings = z.output<typeof SettingsSchema>;
+
+/** The Workers bindings: the settings, and the Hyperdrive binding the database is reached through. */
+export const WorkerEnvSchema = z.object({
+  HYPERDRIVE: z.custom<Hyperdrive>(
+    (v) => typeof v === 'object' && v !== null && typeof (v as Hyperdrive).connectionString === 'string',
+    'HYPERDRIVE binding is missing (see [[hyperdrive]] in wrangler.toml)',
+  ),
+  ...SettingsSchema.shape,
+});
+
+export type Env = z.input<typeof WorkerEnvSchema>;
+export type WorkerEnv = z.output<typeof WorkerEnvSchema>;
 
 /** The retention job's settings: the Worker reads them from its bindings, `npm run cleanup` from its environment. */
-export const RetentionEnvSchema = EnvSchema.pick({
+export const RetentionSettingsSchema = SettingsSchema.pick({
   RETENTION_ARCHIVE_AFTER_DAYS: true,
   RETENTION_SYSTEM_LOGS_DAYS: true,
   RETENTION_PERFORMANCE_LOGS_DAYS: true,
@@ -54,7 +63,13 @@ export const RetentionEnvSchema = EnvSchema.pick({
   RETENTION_TRADING_LOGS_DAYS: true,
   PARTITION_PREMAKE_DAYS: true,
 });
-export type RetentionConfig = z.output<typeof RetentionEnvSchema>;
+export type RetentionSettings = z.output<typeof RetentionSettingsSchema>;
+
+/** The scheduled jobs, by cron expression (wrangler.toml's [triggers] lists the same). */
+export const SCHEDULES = {
+  /** Daily at 02:00 UTC: retention and partition upkeep. */
+  retention: '0 2 * * *',
+} as const;
 
 /** Parses settings with `schema`, or throws `invalid <what>: ` and every bad variable with why. */
 export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
@@ -63,14 +78,19 @@ export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, what
   return result.data;
 }
 
-const cache = new WeakMap<object, Config>();
+/** Settings from a plain environment object (`process.env`, `Deno.env.toObject()`). */
+export function parseSettings(input: Record<string, unknown>): Settings {
+  return parseConfig(SettingsSchema, input, 'configuration');
+}
 
-/** Parses the bindings once per env object (they are fixed for the isolate's life). */
-export function parseEnv(env: Env): Config {
-  let config = cache.get(env);
-  if (!config) {
-    config = parseConfig(EnvSchema, env, 'Worker configuration');
-    cache.set(env, config);
+const cache = new WeakMap<object, WorkerEnv>();
+
+/** Parses a Worker's bindings once per env object (they are fixed for the isolate's life). */
+export function parseEnv(env: Env): WorkerEnv {
+  let parsed = cache.get(env);
+  if (!parsed) {
+    parsed = parseConfig(WorkerEnvSchema, env, 'Worker configuration');
+    cache.set(env, parsed);
   }
-  return config;
+  return parsed;
 }

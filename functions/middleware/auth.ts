@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { ApiError } from '../../shared/api/errors';
+import { ApiError } from '../../shared/api';
 import { isTransientDbError } from '../../shared/db/transient';
 import { findKeyByHash, sha256Hex, type ApiKey, type Scope } from '../../shared/db/keys';
 import type { AppEnv } from '../types';
@@ -28,7 +28,7 @@ const MAX_CACHED_KEYS = 1000;
  * app.post('/v1/ingest', requireKey('ingest'), handler)
  */
 export function requireKey(scope: Scope, { cacheTtlMs = 30_000, staleIfErrorMs = 3_600_000 }: RequireKeyOptions = {}) {
-  return createMiddleware<AppEnv>(async (c, next) => {
+  return createMiddleware<AppEnv>(async function requireKey(c, next) {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {

@@ -1,12 +1,10 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ApiError, type ErrorBody } from '../../shared/api/errors';
+import { ApiError, databaseUnavailable, type ErrorBody } from '../../shared/api';
 import { isTransientDbError } from '../../shared/db/transient';
 import type { AppEnv } from '../types';
 
-/** Seconds a client should wait before retrying a batch the database could not take. */
-export const DATABASE_RETRY_AFTER_SECONDS = 5;
-
+/** The one error envelope, with Retry-After when the error names it. */
 export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
   const body: ErrorBody = { code: error.code, message: error.message, requestId: c.get('requestId') };
   if (error.options.issues) body.issues = error.options.issues;
@@ -24,10 +22,7 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
   const logger = c.get('logger');
   if (isTransientDbError(error)) {
     logger?.error('database unavailable', { error: error.message, path: c.req.path });
-    return errorResponse(
-      c,
-      new ApiError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later', { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS }),
-    );
+    return errorResponse(c, databaseUnavailable());
   }
   if (logger) logger.exception(error, 'unhandled error', { path: c.req.path });
   else console.error(JSON.stringify({ level: 'ERROR', requestId: c.get('requestId'), event: 'unhandled_error', error: String(error), stack: error.stack }));

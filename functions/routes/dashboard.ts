@@ -1,13 +1,13 @@
-import { uplotScript, uplotStyle } from '../dashboard/assets';
-import { dashboardHtml, docsHtml } from '../dashboard/page';
+import { cache, css, dashboardScript, js, revalidate, uplotScript, uplotStyle } from '../dashboard/assets';
+import { dashboardHtml } from '../dashboard/page';
 import type { App } from '../types';
+import { registerDocs } from './docs';
 
-const cache = { 'cache-control': 'public, max-age=3600' };
-
-/** GET / (the dashboard), GET /docs (the API's documentation), and the dashboard's chart library. */
+/** GET / (the dashboard), its script and chart library, and GET /docs (the API's documentation, see ./docs). */
 export function registerDashboard(app: App) {
   app.get('/', (c) => c.html(dashboardHtml));
-  app.get('/docs', (c) => c.html(docsHtml));
-  app.get('/assets/uplot.js', (c) => c.body(uplotScript, 200, { 'content-type': 'text/javascript; charset=utf-8', ...cache }));
-  app.get('/assets/uplot.css', (c) => c.body(uplotStyle, 200, { 'content-type': 'text/css; charset=utf-8', ...cache }));
+  app.get('/assets/dashboard.js', (c) => c.body(dashboardScript, 200, { ...js, ...revalidate }));
+  app.get('/assets/uplot.js', (c) => c.body(uplotScript, 200, { ...js, ...cache }));
+  app.get('/assets/uplot.css', (c) => c.body(uplotStyle, 200, { ...css, ...cache }));
+  registerDocs(app);
 }

@@ -1,19 +1,27 @@
+/** GET /health: whether the database answers. */
+import { createRoute, z } from '@hono/zod-openapi';
 import { ping } from '../../shared/db/client';
 import type { App } from '../types';
 
-export interface HealthResponse {
-  status: 'ok' | 'unavailable';
-  database: 'ok' | 'unreachable';
-}
+const HealthSchema = z.object({ status: z.enum(['ok', 'unavailable']), database: z.enum(['ok', 'unreachable']) }).openapi('Health');
+export type HealthResponse = z.infer<typeof HealthSchema>;
 
-/** GET /health: 200 when the database answers, 503 otherwise. */
+const route = createRoute({
+  method: 'get',
+  path: '/health',
+  responses: {
+    200: { description: 'The database answers', content: { 'application/json': { schema: HealthSchema } } },
+    503: { description: 'The database is unreachable', content: { 'application/json': { schema: HealthSchema } } },
+  },
+});
+
 export function registerHealth(app: App) {
-  app.get('/health', async (c) => {
+  app.openapi(route, async (c) => {
     try {
       await ping(c.get('sql'));
-      return c.json<HealthResponse>({ status: 'ok', database: 'ok' });
+      return c.json({ status: 'ok', database: 'ok' } as const, 200);
     } catch {
-      return c.json<HealthResponse>({ status: 'unavailable', database: 'unreachable' }, 503);
+      return c.json({ status: 'unavailable', database: 'unreachable' } as const, 503);
     }
   });
 }

@@ -1,11 +1,10 @@
+import { createRoute } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { createSql, releaseSql } from '../../shared/db/client';
-import { tailLogs, type LogFilter, type TailCursor } from '../../shared/query/sql';
-import { ApiError } from '../../shared/api/errors';
-import { toRecordIssues } from '../../shared/api/wire';
+import { ApiError, errorResponses, toRecordIssues } from '../../shared/api';
+import { encodeToken, tailLogs, type LogFilter, type TailCursor } from '../../shared/query';
 import { requireKey } from '../middleware/auth';
 import type { App } from '../types';
-import { encodeToken, decodeToken, filterFromQuery, LogsQuery } from './logs';
+import { decodeCursorParam, filterFromQuery, LogsQuery } from './logs';
 
 export interface TailOptions {
   /** Poll interval. Default 1 000 ms (Hyperdrive has no LISTEN/NOTIFY). */
@@ -32,11 +31,11 @@ export function registerTail(app: App, options: TailOptions = {}) {
     const filter: LogFilter = filterFromQuery(parsed.data, c.get('apiKey').service);
     const resume = c.req.header('last-event-id') ?? parsed.data.cursor;
     let cursor: TailCursor = resume ? decodeTail(resume) : { receivedAt: new Date().toISOString(), id: '00000000-0000-0000-0000-000000000000' };
-    const connectionString = c.get('config').HYPERDRIVE.connectionString;
+    const database = c.get('database');
 
     return streamSSE(c, async (stream) => {
       // Its own client: the request's one is released when the handler returns, the stream goes on.
-      const sql = createSql(connectionString, { max: 1 });
+      const sql = database.acquire();
       const sent = new Map<string, number>();
       const until = Date.now() + maxDurationMs;
       let strict = true;
@@ -65,25 +64,32 @@ export function registerTail(app: App, options: TailOptions = {}) {
           await stream.sleep(rows.length === 500 ? 0 : pollMs);
         }
       } finally {
-        await releaseSql(sql);
+        await database.release(sql);
       }
     });
   });
 
-  app.openAPIRegistry.registerPath({
-    method: 'get',
-    path: '/v1/tail',
-    description: 'Server-Sent Events (`event: log`, data = a LogRecord) of new logs matching the /v1/logs filters, in arrival order. Resumes after Last-Event-ID.',
-    security: [{ bearer: [] }],
-    responses: { 200: { description: 'text/event-stream' } },
-  });
+  app.openAPIRegistry.registerPath(route);
 }
+
+/** Documented only: the filters are checked by hand, since the stream also resumes from Last-Event-ID. */
+const route = createRoute({
+  method: 'get',
+  path: '/v1/tail',
+  description: 'Server-Sent Events (`event: log`, data = a LogRecord) of new logs matching the /v1/logs filters, in arrival order. Resumes after Last-Event-ID.',
+  security: [{ bearer: [] }],
+  request: { query: LogsQuery },
+  responses: {
+    200: { description: 'text/event-stream of `event: log` messages' },
+    ...errorResponses('BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'DATABASE_UNAVAILABLE'),
+  },
+});
 
 function encodeTail(c: TailCursor): string {
   return encodeToken([c.receivedAt, c.id]);
 }
 
 function decodeTail(s: string): TailCursor {
-  const [receivedAt, id] = decodeToken(s, 'cursor');
+  const [receivedAt, id] = decodeCursorParam(s, 'cursor');
   return { receivedAt, id };
 }

@@ -10,19 +10,14 @@
  */
 import { z } from 'zod';
 
-import { LEVELS, type Level } from './levels.ts';
+import { LEVELS, parseLevel, type Level } from './levels.ts';
 
 export { LEVELS, type Level };
-
-const LEVEL_ALIASES: Record<string, Level> = { WARN: 'WARNING' };
 
 /** One of LEVELS in any case (plus the alias `warn`), normalised to upper case. */
 export const LevelSchema = z
   .string()
-  .transform((v) => {
-    const upper = v.toUpperCase();
-    return LEVEL_ALIASES[upper] ?? upper;
-  })
+  .transform((v) => parseLevel(v) ?? v)
   .pipe(z.enum(LEVELS, { error: () => `level must be one of ${LEVELS.join(', ')} (any case)` }));
 
 export const ServiceSchema = z
@@ -94,37 +89,45 @@ export interface IngestRequest {
   metrics?: MetricInput[];
 }
 
-export type RecordKind = 'log' | 'metric';
+export const RecordKindSchema = z.enum(['log', 'metric']);
+export type RecordKind = z.infer<typeof RecordKindSchema>;
 
-export interface RecordIssue {
-  /** Dotted path inside the record, e.g. `level` or `data.price`; empty for the record itself. */
-  path: string;
-  code: string;
-  message: string;
-}
+export const RecordIssueSchema = z
+  .object({
+    path: z.string().meta({ description: 'Dotted path inside the record, e.g. `level` or `data.price`; empty for the record itself' }),
+    code: z.string(),
+    message: z.string(),
+  })
+  .meta({ id: 'RecordIssue' });
+export type RecordIssue = z.infer<typeof RecordIssueSchema>;
 
-export interface RejectedRecord {
-  /** Index in the `logs` or `metrics` array of the request. */
-  index: number;
-  kind: RecordKind;
-  issues: RecordIssue[];
-}
+export const RejectedRecordSchema = z
+  .object({
+    index: z.number().int().meta({ description: 'Index in the `logs` or `metrics` array of the request' }),
+    kind: RecordKindSchema,
+    issues: z.array(RecordIssueSchema),
+  })
+  .meta({ id: 'RejectedRecord' });
+export type RejectedRecord = z.infer<typeof RejectedRecordSchema>;
 
-/** 200 answer of POST /v1/ingest. */
-export interface IngestResponse {
-  /** Valid records now stored, including those that were stored already (duplicates). */
-  accepted: number;
-  /** How many of the accepted records had been stored before (same id and timestamp). */
-  duplicates: number;
-  /** Records with a NUL character or a lone surrogate replaced by U+FFFD before storing. */
-  sanitized: number;
-  rejected: RejectedRecord[];
-  /**
-   * Present (202) when the database could not take the batch now: this many valid records were
-   * handed to the queue and will be stored when it recovers (exactly once, by their ids).
-   */
-  queued?: number;
-}
+/** The answer of POST /v1/ingest (200, or 202 with `queued`). */
+export const IngestResponseSchema = z
+  .object({
+    accepted: z.number().int().meta({ description: 'Valid records now stored, including those that were stored already (duplicates)' }),
+    duplicates: z.number().int().meta({ description: 'How many of the accepted records had been stored before (same id and timestamp)' }),
+    sanitized: z.number().int().meta({ description: 'Records with a NUL character or a lone surrogate replaced by U+FFFD before storing' }),
+    rejected: z.array(RejectedRecordSchema),
+    queued: z
+      .number()
+      .int()
+      .optional()
+      .meta({
+        description:
+          'Present (202) when the database could not take the batch now: this many valid records were handed to the queue and will be stored when it recovers (exactly once, by their ids)',
+      }),
+  })
+  .meta({ id: 'IngestResponse' });
+export type IngestResponse = z.infer<typeof IngestResponseSchema>;
 
 export function toRecordIssues(error: z.ZodError): RecordIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), code: i.code, message: i.message }));

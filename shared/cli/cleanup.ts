@@ -9,8 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createSql, releaseSql } from '../db/client';
-import { parseConfig, RetentionEnvSchema, type RetentionConfig } from '../env';
-import { retentionPolicy, runRetentionJob } from '../retention/job';
+import { parseConfig, RetentionSettingsSchema, type RetentionSettings } from '../env';
+import { retentionPolicy, runRetentionJob } from '../retention';
 import { migrate, openDatabase } from '../dev/postgres';
 
 function fail(message: string): never {
@@ -21,9 +21,9 @@ function fail(message: string): never {
 const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, now: { type: 'string' } } });
 const now = values.now ? new Date(values.now) : new Date();
 if (Number.isNaN(now.getTime())) fail(`--now: not a date: ${values.now}`);
-let settings: RetentionConfig;
+let settings: RetentionSettings;
 try {
-  settings = parseConfig(RetentionEnvSchema, process.env, 'configuration');
+  settings = parseConfig(RetentionSettingsSchema, process.env, 'configuration');
 } catch (error) {
   fail((error as Error).message);
 }

@@ -9,11 +9,10 @@
 import { Client } from '@upstash/qstash';
 import { createSql, type Sql } from '../db/client';
 import { markReplayed, pendingDeadLetters } from '../db/dead-letters';
-import { insertBatch } from '../ingest/sql';
-import { trustedPolicy, validateBatch } from '../ingest/validate';
-import { DEV_CREDENTIALS } from '../dev/qstash/signing';
-import { REPLAY_PATH } from '../qstash/publish';
 import { migrate, openDatabase, portIsOpen } from '../dev/postgres';
+import { DEV_CREDENTIALS } from '../dev/qstash/signing';
+import { storeTrusted } from '../ingest';
+import { REPLAY_PATH } from '../qstash';
 
 interface QStashDlqMessage {
   dlqId: string;
@@ -44,12 +43,8 @@ async function qstashDlq(client: Client): Promise<QStashDlqMessage[]> {
 
 /** Stores a replay batch's records; returns [stored, duplicates]. Throws when they cannot be stored. */
 async function storePayload(sql: Sql, payload: string): Promise<[number, number]> {
-  const parsed = JSON.parse(payload) as { logs?: unknown[]; metrics?: unknown[] };
-  const batch = validateBatch(parsed, trustedPolicy());
-  if (batch.rejected.length) throw new Error(`${batch.rejected.length} records are invalid: ${JSON.stringify(batch.rejected).slice(0, 300)}`);
-  const r = await insertBatch(sql, batch.logs, batch.metrics);
-  const stored = r.logsInserted + r.metricsInserted;
-  return [stored, batch.logs.length + batch.metrics.length - stored];
+  const { stored, duplicates } = await storeTrusted(sql, JSON.parse(payload), { allOrNothing: true });
+  return [stored, duplicates];
 }
 
 async function main() {

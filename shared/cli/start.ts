@@ -4,13 +4,14 @@
  * migrated and the coming days' partitions made before the Worker starts. Ctrl-C stops it all.
  */
 import { createSql } from '../db/client';
-import { ensurePartitions } from '../retention/partitions';
 import { migrate, openDatabase } from '../dev/postgres';
-import { startWorker, type WorkerProcess } from '../dev/wrangler';
 import { startLocalQStash, type LocalQStash } from '../dev/qstash/server';
 import { DEV_CREDENTIALS } from '../dev/qstash/signing';
+import { startWorker, type WorkerProcess } from '../dev/wrangler';
+import { parseSettings } from '../env';
+import { ensurePartitions } from '../retention';
+import { DAY_MS } from '../time';
 
-const DAY = 86_400_000;
 const port = Number(process.env.PORT ?? 8787);
 const log = (line: string) => console.log(`[start] ${line}`);
 
@@ -18,7 +19,8 @@ const db = await openDatabase({ log: (l) => process.env.DEBUG && console.log(`[p
 log(db.startedHere ? `embedded Postgres ready (${db.url.replace(/:[^:@/]+@/, ':***@')})` : `using ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'the running embedded Postgres'}`);
 log(`migrations: ${(await migrate(db.url)).trim().replace(/\n/g, '; ') || 'up to date'}`);
 const sql = createSql(db.url, { max: 1 });
-const created = await ensurePartitions(sql, new Date(Date.now() - DAY), new Date(Date.now() + 14 * DAY));
+const premakeDays = parseSettings(process.env).PARTITION_PREMAKE_DAYS;
+const created = await ensurePartitions(sql, new Date(Date.now() - DAY_MS), new Date(Date.now() + premakeDays * DAY_MS));
 await sql.end();
 log(`partitions ready (${created} created)`);
 

@@ -1,4 +1,13 @@
-import { ApiError } from '../api/errors';
+/** Why a body could not be read; the route maps each reason to its status. */
+export class BodyError extends Error {
+  override readonly name = 'BodyError';
+  constructor(
+    readonly reason: 'too_large' | 'unsupported_encoding' | 'unreadable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface ReadBodyOptions {
   /** Largest body accepted, in bytes after decoding. */
@@ -14,7 +23,7 @@ export async function readTextBody(request: Request, { maxBytes }: ReadBodyOptio
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${encoding}" is not supported; use gzip or none`);
+    throw new BodyError('unsupported_encoding', `Content-Encoding "${encoding}" is not supported; use gzip or none`);
   }
   if (!request.body) return '';
   // Identity with a declared length within the limit: the runtime enforces the framing, so the
@@ -39,8 +48,8 @@ export async function readTextBody(request: Request, { maxBytes }: ReadBodyOptio
       chunks.push(value);
     }
   } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError('BAD_REQUEST', `body could not be read as ${encoding}: ${(error as Error).message}`);
+    if (error instanceof BodyError) throw error;
+    throw new BodyError('unreadable', `body could not be read as ${encoding}: ${(error as Error).message}`);
   }
   const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks, total);
   return new TextDecoder().decode(bytes);
@@ -69,6 +78,6 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-function tooLarge(maxBytes: number): ApiError {
-  return new ApiError('PAYLOAD_TOO_LARGE', `body exceeds the limit of ${maxBytes} bytes (after gzip decoding)`);
+function tooLarge(maxBytes: number): BodyError {
+  return new BodyError('too_large', `body exceeds the limit of ${maxBytes} bytes (after gzip decoding)`);
 }

@@ -1,28 +1,5 @@
 import type { Sql } from '../db/client';
-
-/** A system log as stored: id and timestamp always set (by the client or the server). */
-export interface LogRow {
-  id: string;
-  timestamp: string;
-  service: string;
-  level: string;
-  message: string;
-  data: Record<string, unknown> | null;
-  correlation_id: string | null;
-  event_type: string | null;
-}
-
-export interface MetricRow {
-  id: string;
-  timestamp: string;
-  service: string;
-  operation: string;
-  execution_time_ms: number;
-  memory_usage_mb: number | null;
-  cpu_usage_percent: number | null;
-  correlation_id: string | null;
-  data: Record<string, unknown> | null;
-}
+import type { LogRow, MetricRow } from './types';
 
 export interface InsertResult {
   /** Rows written now; the others of the batch were stored already. */

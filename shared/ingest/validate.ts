@@ -5,7 +5,7 @@
  * (by a client or a queue) maps onto the same primary keys and is stored once.
  */
 import type { z } from 'zod';
-import type { LogRow, MetricRow } from './sql';
+import type { LogRow, MetricRow } from './types';
 import { sanitize } from './sanitize';
 import {
   MetricSchema,

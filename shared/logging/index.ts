@@ -18,8 +18,8 @@ import { logPerformance as wrapPerformance, makeTimed, type PerformanceOptions }
 export { Logging, Logger, type Fields, type LoggingOptions } from './logger.ts';
 export { HttpSink, type Sink, type SendResult, type HttpSinkOptions } from './sink.ts';
 export { Transport, type TransportOptions, type TransportStats } from './transport.ts';
-export { detectService } from './service.ts';
-export { LEVELS, LEVEL_VALUE, DEFAULT_SERVICE_LEVELS, parseLevel, type Level } from './levels.ts';
+export { detectService, DEFAULT_SERVICE_LEVELS } from './service.ts';
+export { LEVELS, LEVEL_VALUE, parseLevel, type Level } from '../api/levels.ts';
 export {
   withCorrelation,
   getCorrelationId,

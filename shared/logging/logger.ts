@@ -1,8 +1,8 @@
 import { getCorrelationId } from './correlation.ts';
 import { now, type LogEntry, type MetricEntry } from './entry.ts';
 import { callerLocation, formatJson, formatPretty } from './format.ts';
-import { DEFAULT_SERVICE_LEVELS, LEVEL_VALUE, parseLevel, type Level } from './levels.ts';
-import { detectService } from './service.ts';
+import { LEVEL_VALUE, parseLevel, type Level } from '../api/levels.ts';
+import { DEFAULT_SERVICE_LEVELS, detectService } from './service.ts';
 import { HttpSink, type Sink } from './sink.ts';
 import { RateLimitedWriter, Transport, type TransportStats } from './transport.ts';
 
@@ -49,10 +49,6 @@ export interface LoggingOptions {
   fetch?: typeof fetch;
 }
 
-interface Threshold {
-  value: number;
-}
-
 const SILENT = 1000;
 
 /**
@@ -63,7 +59,7 @@ const SILENT = 1000;
 export class Logging {
   readonly transport: Transport | undefined;
   readonly defaultService: string;
-  private readonly thresholds = new Map<string, Threshold>();
+  private readonly thresholds = new Map<string, number>();
   private readonly serviceLevels: Record<string, Level>;
   private readonly globalLevel: Level;
   private readonly consoleMode: 'pretty' | 'json' | false;
@@ -162,10 +158,10 @@ export class Logging {
     return this.consoleMode === 'pretty' && value >= this.consoleThreshold;
   }
 
-  private threshold(service: string): Threshold {
+  private threshold(service: string): number {
     let t = this.thresholds.get(service);
-    if (!t) {
-      t = { value: LEVEL_VALUE[this.levelOf(service)] };
+    if (t === undefined) {
+      t = LEVEL_VALUE[this.levelOf(service)];
       this.thresholds.set(service, t);
     }
     return t;
@@ -185,23 +181,24 @@ export class Logger {
   constructor(
     private readonly logging: Logging,
     readonly service: string,
-    private readonly threshold: Threshold,
+    /** The service's level value: calls below it return at once. */
+    private readonly threshold: number,
     private readonly bound: Fields | undefined,
     private readonly eventType: string | undefined,
   ) {}
 
   debug(message: string, fields?: Fields): void {
-    if (this.threshold.value > 10) return;
+    if (this.threshold > 10) return;
     this.write('DEBUG', 10, message, fields);
   }
 
   info(message: string, fields?: Fields): void {
-    if (this.threshold.value > 20) return;
+    if (this.threshold > 20) return;
     this.write('INFO', 20, message, fields);
   }
 
   warning(message: string, fields?: Fields): void {
-    if (this.threshold.value > 30) return;
+    if (this.threshold > 30) return;
     this.write('WARNING', 30, message, fields);
   }
 
@@ -210,7 +207,7 @@ export class Logger {
   }
 
   error(message: string, fields?: Fields): void {
-    if (this.threshold.value > 40) return;
+    if (this.threshold > 40) return;
     this.write('ERROR', 40, message, fields);
   }
 
@@ -220,7 +217,7 @@ export class Logger {
 
   /** An ERROR with the error's name, message and stack in `data.error`. */
   exception(error: unknown, message?: string, fields?: Fields): void {
-    if (this.threshold.value > 40) return;
+    if (this.threshold > 40) return;
     const e = error instanceof Error ? error : new Error(String(error));
     const info = { name: e.name, message: e.message, stack: e.stack };
     this.write('ERROR', 40, message ?? e.message, fields ? { ...fields, error: info } : { error: info });

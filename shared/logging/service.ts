@@ -1,4 +1,14 @@
-import { DEFAULT_SERVICE_LEVELS } from './levels.ts';
+import type { Level } from '../api/levels.ts';
+
+/** The seed's per-service levels (config/logging.yaml). */
+export const DEFAULT_SERVICE_LEVELS: Readonly<Record<string, Level>> = {
+  data_ingestion: 'INFO',
+  strategy_engine: 'DEBUG',
+  execution: 'INFO',
+  risk_management: 'WARNING',
+  analytics: 'INFO',
+  notification: 'INFO',
+};
 
 const KNOWN = Object.keys(DEFAULT_SERVICE_LEVELS);
 

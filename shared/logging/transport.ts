@@ -5,7 +5,7 @@
  * record once there is room again. Retryable failures are retried with exponential backoff and
  * jitter, honouring Retry-After; permanent ones are reported on stderr, never thrown.
  */
-import { LEVEL_VALUE } from './levels.ts';
+import { LEVEL_VALUE } from '../api/levels.ts';
 import { now, toWire, type Entry, type LogEntry, type MetricEntry } from './entry.ts';
 import type { Sink } from './sink.ts';
 import type { IngestRequest, RejectedRecord } from '../api/wire.ts';
@@ -314,4 +314,3 @@ export class RateLimitedWriter {
   }
 }
 
-export { LEVEL_VALUE };

@@ -1,21 +1,22 @@
 /**
- * The Worker's side of the QStash fallback: publishing a batch the database cannot take now, and
- * verifying what QStash delivers back.
+ * Publishing to QStash: the fallback for a batch the database cannot take now, delivered back to
+ * REPLAY_PATH until the database takes it.
  */
-import { Client, Receiver } from '@upstash/qstash';
-import type { LogRow, MetricRow } from '../ingest/sql';
-import type { Config } from '../env';
-import { ApiError } from '../api/errors';
+import { Client } from '@upstash/qstash';
+import type { Settings } from '../env';
 import { sha256Hex } from '../hash';
 
 export const REPLAY_PATH = '/v1/replay';
 export const REPLAY_FAILED_PATH = '/v1/replay/failed';
 
-/** What a replay message carries: validated rows with the ids and timestamps the server fixed. */
-export interface ReplayBatch {
+/** A stored row as it travels: validated, with the id and timestamp the server fixed. */
+type Row = object;
+
+/** What a replay message carries. */
+export interface ReplayBatch<L extends Row = Row, M extends Row = Row> {
   v: 1;
-  logs: LogRow[];
-  metrics: MetricRow[];
+  logs: L[];
+  metrics: M[];
 }
 
 export class QueueUnavailableError extends Error {
@@ -26,7 +27,7 @@ export class QueueUnavailableError extends Error {
 }
 
 /** Splits a batch into replay messages of at most `maxBytes` each (a single oversized row goes alone). */
-export function splitBatch(logs: LogRow[], metrics: MetricRow[], maxBytes: number): string[] {
+export function splitBatch(logs: readonly Row[], metrics: readonly Row[], maxBytes: number): string[] {
   const overhead = '{"v":1,"logs":[],"metrics":[]}'.length;
   const bodies: string[] = [];
   let cur: { logs: string[]; metrics: string[] } = { logs: [], metrics: [] };
@@ -37,7 +38,7 @@ export function splitBatch(logs: LogRow[], metrics: MetricRow[], maxBytes: numbe
     cur = { logs: [], metrics: [] };
     size = overhead;
   };
-  const add = (kind: 'logs' | 'metrics', row: LogRow | MetricRow) => {
+  const add = (kind: 'logs' | 'metrics', row: Row) => {
     const json = JSON.stringify(row);
     const bytes = new TextEncoder().encode(json).length + 1;
     if (size + bytes > maxBytes) flush();
@@ -50,7 +51,7 @@ export function splitBatch(logs: LogRow[], metrics: MetricRow[], maxBytes: numbe
   return bodies;
 }
 
-export function publicBase(config: Config, requestUrl: string): string {
+export function publicBase(config: Settings, requestUrl: string): string {
   return (config.PUBLIC_URL ?? new URL(requestUrl).origin).replace(/\/+$/, '');
 }
 
@@ -59,7 +60,7 @@ export function publicBase(config: Config, requestUrl: string): string {
  * message deduplicated by the sha-256 of its body (a client resending the same batch during the
  * outage publishes nothing new). Returns the number of messages. Throws QueueUnavailableError.
  */
-export async function publishForReplay(config: Config, base: string, logs: LogRow[], metrics: MetricRow[]): Promise<number> {
+export async function publishForReplay(config: Settings, base: string, logs: readonly Row[], metrics: readonly Row[]): Promise<number> {
   if (!config.QSTASH_TOKEN) throw new QueueUnavailableError('QSTASH_TOKEN is not configured');
   const client = new Client({ token: config.QSTASH_TOKEN, baseUrl: config.QSTASH_URL, retry: { retries: 2, backoff: (n) => 100 * 2 ** n } });
   const bodies = splitBatch(logs, metrics, config.QSTASH_MAX_MESSAGE_BYTES);
@@ -80,21 +81,4 @@ export async function publishForReplay(config: Config, base: string, logs: LogRo
     throw new QueueUnavailableError((error as Error).message, { cause: error });
   }
   return bodies.length;
-}
-
-/**
- * Verifies `Upstash-Signature` on the raw body with the SDK's Receiver (current key, then next),
- * including that the token was made for this exact URL. Fails closed when the keys are unset.
- */
-export async function verifyQStashSignature(config: Config, signature: string | undefined, body: string, url: string): Promise<void> {
-  if (!config.QSTASH_CURRENT_SIGNING_KEY || !config.QSTASH_NEXT_SIGNING_KEY) {
-    throw new ApiError('REPLAY_DISABLED', 'replay is disabled: QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY are not configured');
-  }
-  if (!signature) throw new ApiError('UNAUTHORIZED', 'missing Upstash-Signature header');
-  const receiver = new Receiver({ currentSigningKey: config.QSTASH_CURRENT_SIGNING_KEY, nextSigningKey: config.QSTASH_NEXT_SIGNING_KEY });
-  try {
-    await receiver.verify({ signature, body, url, clockTolerance: 5 });
-  } catch (error) {
-    throw new ApiError('UNAUTHORIZED', `invalid Upstash-Signature: ${(error as Error).message}`);
-  }
 }

@@ -3,7 +3,7 @@
  * days that retention moved are still found.
  */
 import type { Sql } from '../db/client';
-import type { LogRow } from '../ingest/sql';
+import type { LogRow } from '../ingest';
 
 export interface LogFilter {
   services?: string[];
@@ -176,4 +176,37 @@ export async function errorStats(sql: Sql, since: string, bucketSeconds: number,
     SELECT to_char(date_bin(make_interval(secs => ${bucketSeconds}), "timestamp", 'epoch'::timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bucket, count(*)::int AS count
     FROM (${errors}) e GROUP BY 1 ORDER BY 1`;
   return { byService, buckets };
+}
+
+/**
+ * Each operation's p95 latency per time bucket (date_bin from the epoch, UTC): one series per
+ * service and operation, points oldest first. Empty buckets have no point.
+ */
+export async function latencySeries(
+  sql: Sql,
+  since: string,
+  bucketSeconds: number,
+  filter: { service?: string; operation?: string },
+): Promise<{ service: string; operation: string; points: { bucket: string; count: number; p95_ms: number }[] }[]> {
+  const where = sql`"timestamp" > ${since}::timestamptz
+    ${filter.service ? sql`AND service = ${filter.service}` : sql``}
+    ${filter.operation ? sql`AND operation = ${filter.operation}` : sql``}`;
+  const rows = await sql<{ service: string; operation: string; bucket: string; count: number; p95_ms: number }[]>`
+    SELECT service, operation,
+           to_char(date_bin(make_interval(secs => ${bucketSeconds}), "timestamp", 'epoch'::timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bucket,
+           count(*)::int AS count,
+           round((percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_ms))::numeric, 3)::float8 AS p95_ms
+    FROM (
+      SELECT service, operation, execution_time_ms, "timestamp" FROM logging.performance_logs WHERE ${where}
+      UNION ALL
+      SELECT service, operation, execution_time_ms, "timestamp" FROM logging.archived_performance_logs WHERE ${where}
+    ) t
+    GROUP BY service, operation, bucket ORDER BY service, operation, bucket`;
+  const series: { service: string; operation: string; points: { bucket: string; count: number; p95_ms: number }[] }[] = [];
+  for (const { service, operation, ...point } of rows) {
+    const last = series.at(-1);
+    if (last && last.service === service && last.operation === operation) last.points.push(point);
+    else series.push({ service, operation, points: [point] });
+  }
+  return series;
 }

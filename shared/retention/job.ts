@@ -11,62 +11,30 @@
  * catches up.
  */
 import type { Sql } from '../db/client';
-import { createServiceLogging } from '../ingest/service-logging';
-import type { RetentionConfig } from '../env';
+import { acquireLease, LeaseLostError, releaseLease, type Lease } from '../db/leases';
+import { createServiceLogging, SERVICE_NAME } from '../ingest';
 import type { Logger } from '../logging';
-import { isoDay } from './partitions';
+import { DAY_MS, isoDay } from '../time';
+import { DEFAULT_POLICY, describe, keptRows, longestRetention, planDay, type RetentionPolicy } from './policy';
 import {
   ACTIVE_TABLES,
   ARCHIVE_OF,
   CLASS_SQL,
-  acquireLease,
   countArchivedDay,
   countDay,
   defaultPartitionDays,
   ensureDays,
   freePurged,
-  LeaseLostError,
   partitionDays,
   purgedPartitions,
-  releaseLease,
   retire,
   type ActiveTable,
-  type Lease,
-  type RetirePlan,
+  type LogTable,
   type Retired,
-  type DayCounts,
+  type RetirePlan,
 } from './sql';
 
-/** Defaults: the seed's settings. */
-export interface RetentionPolicy {
-  archiveAfterDays: number;
-  systemLogsDays: number;
-  performanceLogsDays: number;
-  errorLogsDays: number;
-  tradingLogsDays: number;
-  premakeDays: number;
-}
-
-export const DEFAULT_POLICY: RetentionPolicy = {
-  archiveAfterDays: 30,
-  systemLogsDays: 30,
-  performanceLogsDays: 30,
-  errorLogsDays: 90,
-  tradingLogsDays: 90,
-  premakeDays: 14,
-};
-
-/** The policy the settings give (shared/env.ts: the same variables for the Worker and the CLI). */
-export function retentionPolicy(config: RetentionConfig): RetentionPolicy {
-  return {
-    archiveAfterDays: config.RETENTION_ARCHIVE_AFTER_DAYS,
-    systemLogsDays: config.RETENTION_SYSTEM_LOGS_DAYS,
-    performanceLogsDays: config.RETENTION_PERFORMANCE_LOGS_DAYS,
-    errorLogsDays: config.RETENTION_ERROR_LOGS_DAYS,
-    tradingLogsDays: config.RETENTION_TRADING_LOGS_DAYS,
-    premakeDays: config.PARTITION_PREMAKE_DAYS,
-  };
-}
+export { DEFAULT_POLICY, retentionPolicy, type RetentionPolicy } from './policy';
 
 export interface RetentionSummary {
   today: string;
@@ -133,7 +101,7 @@ export async function runRetentionJob(
   options: RetentionOptions & { flushTimeoutMs: number },
 ): Promise<RetentionSummary> {
   const logging = createServiceLogging(sql);
-  const logger = logging.getServiceLogger('log_ingest').withEventType('cleanup');
+  const logger = logging.getServiceLogger(SERVICE_NAME).withEventType('cleanup');
   try {
     const summary = await runRetention(sql, policy, options);
     if (!summary.dryRun) logSummary(logger, summary);
@@ -146,7 +114,6 @@ export async function runRetentionJob(
   }
 }
 
-const DAY_MS = 86_400_000;
 const PREMAKE_BATCH_DAYS = 7;
 /** How long, from the run's start, the freeing holds its commit for the first count: the counts' lock timeout (1 s). */
 const COUNT_WAIT_MS = 1000;
@@ -162,191 +129,232 @@ function within(promise: Promise<void>, ms: number): Promise<void> {
   });
 }
 
-/** The longest any row of the table is kept: when its archived days are dropped. */
-function longestRetention(table: ActiveTable, p: RetentionPolicy): number {
-  return table === 'performance_logs' ? p.performanceLogsDays : Math.max(p.systemLogsDays, p.errorLogsDays, p.tradingLogsDays);
-}
-
-/** What happens to an active day that reached archive age, by its age and the policy. */
-function planDay(table: ActiveTable, day: string, nowMs: number, p: RetentionPolicy, archiveDays: string[]): RetirePlan {
-  const keptBy = (days: number) => day >= isoDay(nowMs - days * DAY_MS);
-  const archiveHasDay = archiveDays.includes(day);
-  if (table === 'performance_logs') return { table, day, keep: keptBy(p.performanceLogsDays) ? 'all' : 'none', archiveHasDay };
-  if (keptBy(p.systemLogsDays)) return { table, day, keep: 'all', archiveHasDay };
-  const error = keptBy(p.errorLogsDays);
-  const trading = keptBy(p.tradingLogsDays);
-  if (!error && !trading) return { table, day, keep: 'none', archiveHasDay };
-  return { table, day, keep: 'extended', archiveHasDay, ...(error && trading ? {} : { keepOnly: error ? CLASS_SQL.error : CLASS_SQL.trading }) };
-}
-
-function keptRows(plan: RetirePlan, counts: DayCounts): number {
-  if (plan.keep === 'all') return counts.total;
-  if (plan.keep === 'none') return 0;
-  return plan.keepOnly === CLASS_SQL.error ? counts.error : plan.keepOnly === CLASS_SQL.trading ? counts.trading : counts.extended;
-}
-
-function describe(plan: RetirePlan, counts: DayCounts): string {
-  const kept = keptRows(plan, counts);
-  return plan.keep === 'none' ? `purge ${plan.table} ${plan.day} (${counts.total} rows, past every retention)`
-    : `archive ${kept} of ${counts.total} ${plan.table} rows of ${plan.day}${plan.keep === 'extended' ? ' (its extended partition)' : ''}, purge the rest`;
-}
-
 const isLockTimeout = (error: unknown) => (error as { code?: string }).code === '55P03';
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
-export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_POLICY, options: RetentionOptions = {}): Promise<RetentionSummary> {
-  const started = Date.now();
-  const nowMs = (options.now ?? new Date()).getTime();
-  const today = isoDay(nowMs);
-  const dryRun = options.dryRun ?? false;
-  const lease: Lease = { name: 'retention', holder: options.holder ?? crypto.randomUUID(), ttlSeconds: options.leaseSeconds ?? 900 };
-  const progress = options.progress ?? (() => {});
-  const summary: RetentionSummary = {
+type Days = Record<LogTable, string[]>;
+interface Batch {
+  name: string;
+  plans: RetirePlan[];
+  expired: { table: LogTable; day: string }[];
+}
+
+function emptySummary(today: string, dryRun: boolean): RetentionSummary {
+  return {
     today, dryRun, partitionsCreated: 0, defaultDaysSwept: [], daysArchived: [],
     rowsKept: { error: 0, trading: 0, performance: 0, total: 0 }, rowsPurged: { system_logs: 0, performance_logs: 0 },
     archivedDaysDropped: [], partitionsDropped: 0, bytesFreed: 0, durationMs: 0, errors: [], actions: [],
   };
-  const act = (line: string) => {
-    summary.actions.push(line);
-    progress(`${dryRun ? '[dry run] would ' : ''}${line}`);
-  };
+}
+
+/** One run's state and its steps, in the order runRetention takes them. */
+class Run {
+  readonly nowMs: number;
+  readonly dryRun: boolean;
+  readonly lease: Lease;
+  readonly summary: RetentionSummary;
+  private readonly progress: (line: string) => void;
+  /** Resolves once the run has counted its first day (`counted`), or COUNT_WAIT_MS after the freeing started. */
+  private countedOrTimedOut: Promise<void> = Promise.resolve();
+  counted: () => void = () => {};
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly policy: RetentionPolicy,
+    private readonly options: RetentionOptions,
+  ) {
+    this.nowMs = (options.now ?? new Date()).getTime();
+    this.dryRun = options.dryRun ?? false;
+    this.lease = { name: 'retention', holder: options.holder ?? crypto.randomUUID(), ttlSeconds: options.leaseSeconds ?? 900 };
+    this.progress = options.progress ?? (() => {});
+    this.summary = emptySummary(isoDay(this.nowMs), this.dryRun);
+  }
+
+  act(line: string): void {
+    this.summary.actions.push(line);
+    this.progress(`${this.dryRun ? '[dry run] would ' : ''}${line}`);
+  }
+
+  skip(reason: string): void {
+    this.summary.skipped = reason;
+    this.progress(reason);
+  }
+
   /** Runs one step (skipped in a dry run); a lock timeout is retried, other errors are recorded and the run goes on. */
-  const step = async (name: string, work: () => Promise<void>): Promise<boolean> => {
-    await options.onStep?.(name);
-    if (dryRun) return false;
+  async step(name: string, work: () => Promise<void>): Promise<boolean> {
+    await this.options.onStep?.(name);
+    if (this.dryRun) return false;
     for (let attempt = 0; ; attempt++) {
       try {
         await work();
         return true;
       } catch (error) {
-        if (isLockTimeout(error) && attempt < (options.lockRetries ?? 5)) {
+        if (isLockTimeout(error) && attempt < (this.options.lockRetries ?? 5)) {
           await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 2_000)));
           continue;
         }
-        if (error instanceof LeaseLostError || options.onStep) throw error; // under test, a crash is a crash
-        summary.errors.push(`${name}: ${(error as Error).message}`);
-        progress(`error: ${name}: ${(error as Error).message}`);
+        if (error instanceof LeaseLostError || this.options.onStep) throw error; // under test, a crash is a crash
+        this.summary.errors.push(`${name}: ${(error as Error).message}`);
+        this.progress(`error: ${name}: ${(error as Error).message}`);
         return false;
       }
     }
-  };
-
-  if (!dryRun && !(await acquireLease(sql, lease))) {
-    summary.skipped = 'another retention run holds the lease';
-    progress(summary.skipped);
-    summary.durationMs = Date.now() - started;
-    return summary;
   }
-  let freeing: Promise<void> = Promise.resolve();
-  let counted = () => {};
-  const countedOrTimedOut = within(new Promise<void>((resolve) => (counted = resolve)), COUNT_WAIT_MS);
-  try {
-    // 0. The files of the partitions earlier runs purged are dropped in transactions of their own, on
-    // a second connection, while this run moves and purges its own days. The lease is released
-    // once both are done. The drops commit once this run has counted its first day's rows (or
-    // after the lock timeout, if counting is held up): handing files back keeps the disk busy,
-    // and counts that read a cold day meanwhile took 25-90 ms instead of 5-25.
-    const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-    freeing = dryRun
-      ? purgedPartitions(sql).then((purged) => {
-        if (purged.length) act(`free ${purged.length} partitions purged by an earlier run (${mb(purged.reduce((sum, p) => sum + p.bytes, 0))})`);
-      })
-      : step('free purged partitions', async () => {
-        await freePurged(sql, lease, {
-          beforeCommit: () => countedOrTimedOut,
-          onFreed: (freed) => {
-            summary.bytesFreed += freed.bytes;
-            act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);
-          },
-        });
-      }).then(() => {});
-    freeing.catch(() => {}); // awaited below, or settled in `finally`
 
-    const [days, waiting] = await Promise.all([partitionDays(sql), defaultPartitionDays(sql)]);
-
-    // 1. Rows that landed in a default partition go to their day (made if needed).
-    for (const { table, day } of waiting) act(`move ${table} rows of ${day} out of the default partition`);
-    if (await step('sweep default partitions', async () => void (summary.partitionsCreated += await ensureDays(sql, waiting, lease)))) {
-      summary.defaultDaysSwept = waiting.map(({ table, day }) => `${table}:${day}`);
-      for (const { table, day } of waiting) if (!days[table].includes(day)) days[table].push(day);
-      for (const table of ACTIVE_TABLES) days[table].sort();
+  /**
+   * The files of the partitions earlier runs purged are dropped in transactions of their own, on a
+   * second connection, while this run moves and purges its own days. The drops commit once this
+   * run has counted its first day's rows (or after the lock timeout, if counting is held up):
+   * handing files back keeps the disk busy, and counts that read a cold day meanwhile took
+   * 25-90 ms instead of 5-25.
+   */
+  async freePurged(): Promise<void> {
+    this.countedOrTimedOut = within(new Promise<void>((resolve) => (this.counted = resolve)), COUNT_WAIT_MS);
+    if (this.dryRun) {
+      const purged = await purgedPartitions(this.sql);
+      if (purged.length) this.act(`free ${purged.length} partitions purged by an earlier run (${mb(purged.reduce((sum, p) => sum + p.bytes, 0))})`);
+      return;
     }
+    await this.step('free purged partitions', async () => {
+      await freePurged(this.sql, this.lease, {
+        beforeCommit: () => this.countedOrTimedOut,
+        onFreed: (freed) => {
+          this.summary.bytesFreed += freed.bytes;
+          this.act(`freed ${freed.tables.length} partitions purged by an earlier run (${mb(freed.bytes)})`);
+        },
+      });
+    });
+  }
 
-    // 2. Premake: at least `premakeDays` days ahead, topped up a week at a time (a premade day
-    // costs tens of milliseconds of catalog work; batching keeps six runs in seven free of it).
-    const ahead = (days: number) => Array.from({ length: days + 2 }, (_, i) => isoDay(nowMs + (i - 1) * DAY_MS));
-    const short = ACTIVE_TABLES.some((table) => ahead(policy.premakeDays).some((day) => !days[table].includes(day)));
-    const missing = short
-      ? ACTIVE_TABLES.flatMap((table) => ahead(policy.premakeDays + PREMAKE_BATCH_DAYS - 1).filter((day) => !days[table].includes(day)).map((day) => ({ table, day })))
-      : [];
-    if (missing.length) {
-      act(`create partitions ${missing.map(({ table, day }) => `${table} ${day}`).join(', ')}`);
-      await step('premake', async () => void (summary.partitionsCreated += await ensureDays(sql, missing, lease)));
-    }
+  /** Rows that landed in a default partition go to their day (made if needed). */
+  async sweep(days: Days, waiting: { table: ActiveTable; day: string }[]): Promise<void> {
+    for (const { table, day } of waiting) this.act(`move ${table} rows of ${day} out of the default partition`);
+    const swept = await this.step('sweep default partitions', async () => {
+      this.summary.partitionsCreated += await ensureDays(this.sql, waiting, this.lease);
+    });
+    if (!swept) return;
+    this.summary.defaultDaysSwept = waiting.map(({ table, day }) => `${table}:${day}`);
+    for (const { table, day } of waiting) if (!days[table].includes(day)) days[table].push(day);
+    for (const table of ACTIVE_TABLES) days[table].sort();
+  }
 
-    // 3. Archived days past their table's longest retention. They are dropped in the transaction of
-    // the last day moved below, or on their own if no day moves.
+  /**
+   * At least `premakeDays` days ahead, topped up a week at a time (a premade day costs tens of
+   * milliseconds of catalog work; batching keeps six runs in seven free of it).
+   */
+  async premake(days: Days): Promise<void> {
+    const ahead = (n: number) => Array.from({ length: n + 2 }, (_, i) => isoDay(this.nowMs + (i - 1) * DAY_MS));
+    const short = ACTIVE_TABLES.some((table) => ahead(this.policy.premakeDays).some((day) => !days[table].includes(day)));
+    if (!short) return;
+    const missing = ACTIVE_TABLES.flatMap((table) =>
+      ahead(this.policy.premakeDays + PREMAKE_BATCH_DAYS - 1).filter((day) => !days[table].includes(day)).map((day) => ({ table, day })),
+    );
+    if (!missing.length) return;
+    this.act(`create partitions ${missing.map(({ table, day }) => `${table} ${day}`).join(', ')}`);
+    await this.step('premake', async () => {
+      this.summary.partitionsCreated += await ensureDays(this.sql, missing, this.lease);
+    });
+  }
+
+  /**
+   * The retire transactions: active days past archiveAfterDays, oldest first, one transaction per
+   * day; archived days past their table's longest retention go with the last day moved, or on
+   * their own if no day moves.
+   */
+  batches(days: Days): Batch[] {
     const expiring = ACTIVE_TABLES.flatMap((table) => {
-      const expireBefore = isoDay(nowMs - longestRetention(table, policy) * DAY_MS);
+      const expireBefore = isoDay(this.nowMs - longestRetention(table, this.policy) * DAY_MS);
       return days[ARCHIVE_OF[table]].filter((d) => d < expireBefore).map((day) => ({ table: ARCHIVE_OF[table], day }));
     });
-    const record = (retired: Retired) => {
-      for (const e of retired.expired) {
-        act(`purge ${e.table} ${e.day} (${e.rows} rows)`);
-        summary.archivedDaysDropped.push(`${e.table}:${e.day}`);
-        summary.partitionsDropped++;
-        summary.rowsPurged[e.table === 'archived_system_logs' ? 'system_logs' : 'performance_logs'] += e.rows;
-      }
-      for (const { plan, counts } of retired.days) {
-        const kept = keptRows(plan, counts);
-        act(describe(plan, counts));
-        if (plan.keep !== 'all' || plan.archiveHasDay) summary.partitionsDropped++; // a whole day moved is not dropped
-        summary.rowsPurged[plan.table] += counts.total - kept;
-        summary.rowsKept.total += kept;
-        if (plan.keep === 'none') continue;
-        summary.daysArchived.push(`${plan.table}:${plan.day}`);
-        if (plan.table === 'performance_logs') summary.rowsKept.performance += kept;
-        else {
-          if (plan.keepOnly !== CLASS_SQL.trading) summary.rowsKept.error += counts.error;
-          if (plan.keepOnly !== CLASS_SQL.error) summary.rowsKept.trading += counts.trading;
-        }
-      }
-    };
-
-    // 4. Active days past archiveAfterDays, oldest first, one transaction per day.
-    const archiveBefore = isoDay(nowMs - policy.archiveAfterDays * DAY_MS);
+    const archiveBefore = isoDay(this.nowMs - this.policy.archiveAfterDays * DAY_MS);
     const due = [...new Set(ACTIVE_TABLES.flatMap((t) => days[t].filter((d) => d < archiveBefore)))].sort();
     const batches = due.map((day, i) => ({
       name: `retire ${day}`,
-      plans: ACTIVE_TABLES.filter((t) => days[t].includes(day)).map((t) => planDay(t, day, nowMs, policy, days[ARCHIVE_OF[t]])),
+      plans: ACTIVE_TABLES.filter((t) => days[t].includes(day)).map((t) => planDay(t, day, this.nowMs, this.policy, days[ARCHIVE_OF[t]])),
       expired: i === due.length - 1 ? expiring : [],
     }));
     if (due.length === 0 && expiring.length) batches.push({ name: 'expire archived days', plans: [], expired: expiring });
-    for (const [i, batch] of batches.entries()) {
-      if (dryRun) {
-        await options.onStep?.(batch.name);
-        const [counts, rows] = await Promise.all([
-          Promise.all(batch.plans.map((plan) => countDay(sql, plan.table, plan.day))),
-          Promise.all(batch.expired.map((e) => countArchivedDay(sql, e.table, e.day))),
-        ]);
-        for (const [j, e] of batch.expired.entries()) act(`purge ${e.table} ${e.day} (${rows[j]} rows)`);
-        for (const [j, plan] of batch.plans.entries()) act(describe(plan, counts[j]!));
-        continue;
-      }
-      let retired: Retired | undefined;
-      if (await step(batch.name, async () => void (retired = await retire(sql, batch.plans, batch.expired, { lease, onCounted: counted })))) {
-        record(retired!);
-      } else if (i === batches.length - 1 && batch.plans.length && batch.expired.length) {
-        // A day that keeps failing must not hold the expired archive days hostage.
-        if (await step('expire archived days', async () => void (retired = await retire(sql, [], batch.expired, { lease })))) record(retired!);
+    return batches;
+  }
+
+  /** What a dry run would retire: the same counts, nothing changed. */
+  async preview(batch: Batch): Promise<void> {
+    await this.options.onStep?.(batch.name);
+    const [counts, rows] = await Promise.all([
+      Promise.all(batch.plans.map((plan) => countDay(this.sql, plan.table, plan.day))),
+      Promise.all(batch.expired.map((e) => countArchivedDay(this.sql, e.table, e.day))),
+    ]);
+    for (const [j, e] of batch.expired.entries()) this.act(`purge ${e.table} ${e.day} (${rows[j]} rows)`);
+    for (const [j, plan] of batch.plans.entries()) this.act(describe(plan, counts[j]!));
+  }
+
+  async retire(batch: Batch, last: boolean): Promise<void> {
+    let retired: Retired | undefined;
+    const done = await this.step(batch.name, async () => {
+      retired = await retire(this.sql, batch.plans, batch.expired, { lease: this.lease, onCounted: this.counted });
+    });
+    if (done) return this.record(retired!);
+    if (!last || !batch.plans.length || !batch.expired.length) return;
+    // A day that keeps failing must not hold the expired archive days hostage.
+    const expired = await this.step('expire archived days', async () => {
+      retired = await retire(this.sql, [], batch.expired, { lease: this.lease });
+    });
+    if (expired) this.record(retired!);
+  }
+
+  /** Adds what one retire transaction did to the summary. */
+  record(retired: Retired): void {
+    const s = this.summary;
+    for (const e of retired.expired) {
+      this.act(`purge ${e.table} ${e.day} (${e.rows} rows)`);
+      s.archivedDaysDropped.push(`${e.table}:${e.day}`);
+      s.partitionsDropped++;
+      s.rowsPurged[e.table === 'archived_system_logs' ? 'system_logs' : 'performance_logs'] += e.rows;
+    }
+    for (const { plan, counts } of retired.days) {
+      const kept = keptRows(plan, counts);
+      this.act(describe(plan, counts));
+      if (plan.keep !== 'all' || plan.archiveHasDay) s.partitionsDropped++; // a whole day moved is not dropped
+      s.rowsPurged[plan.table] += counts.total - kept;
+      s.rowsKept.total += kept;
+      if (plan.keep === 'none') continue;
+      s.daysArchived.push(`${plan.table}:${plan.day}`);
+      if (plan.table === 'performance_logs') s.rowsKept.performance += kept;
+      else {
+        if (plan.keepOnly !== CLASS_SQL.trading) s.rowsKept.error += counts.error;
+        if (plan.keepOnly !== CLASS_SQL.error) s.rowsKept.trading += counts.trading;
       }
     }
-    counted(); // no day was due, or none could be counted
+  }
+}
+
+/** One run: the lease, then the freeing beside sweep, premake and the retire transactions. */
+export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_POLICY, options: RetentionOptions = {}): Promise<RetentionSummary> {
+  const started = Date.now();
+  const run = new Run(sql, policy, options);
+  if (!run.dryRun && !(await acquireLease(sql, run.lease))) {
+    run.skip('another retention run holds the lease');
+    run.summary.durationMs = Date.now() - started;
+    return run.summary;
+  }
+  const freeing = run.freePurged();
+  freeing.catch(() => {}); // awaited below, or settled in `finally`
+  try {
+    const [days, waiting] = await Promise.all([partitionDays(sql), defaultPartitionDays(sql)]);
+    await run.sweep(days, waiting);
+    await run.premake(days);
+    const batches = run.batches(days);
+    for (const [i, batch] of batches.entries()) {
+      if (run.dryRun) await run.preview(batch);
+      else await run.retire(batch, i === batches.length - 1);
+    }
+    run.counted(); // no day was due, or none could be counted
     await freeing;
   } finally {
-    counted();
+    run.counted();
     await Promise.allSettled([freeing]);
-    if (!dryRun) await releaseLease(sql, lease).catch(() => {}); // an expired lease frees itself
-    summary.durationMs = Date.now() - started;
+    if (!run.dryRun) await releaseLease(sql, run.lease).catch(() => {}); // an expired lease frees itself
+    run.summary.durationMs = Date.now() - started;
   }
-  return summary;
+  return run.summary;
 }

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/client';
+import { DAY_MS, isoDay } from '../time';
 import { ACTIVE_TABLES, ensureDays } from './sql';
 
 /**
@@ -9,11 +10,6 @@ import { ACTIVE_TABLES, ensureDays } from './sql';
  */
 export async function ensurePartitions(sql: Sql, fromDay: Date, toDay: Date): Promise<number> {
   const days: string[] = [];
-  for (let t = Date.parse(isoDay(fromDay)); t <= toDay.getTime(); t += 86_400_000) days.push(isoDay(t));
+  for (let t = Date.parse(isoDay(fromDay)); t <= toDay.getTime(); t += DAY_MS) days.push(isoDay(t));
   return ensureDays(sql, ACTIVE_TABLES.flatMap((table) => days.map((day) => ({ table, day }))));
-}
-
-/** The UTC day of a time, as YYYY-MM-DD. */
-export function isoDay(time: Date | number): string {
-  return new Date(time).toISOString().slice(0, 10);
 }

@@ -9,6 +9,8 @@
  * (lockStatements), so ingest never queues behind it for longer.
  */
 import type { Sql, TransactionSql } from '../db/client';
+import { holdsLease, LeaseLostError, renewLease, type Lease } from '../db/leases';
+import { DAY_MS } from '../time';
 
 export type ActiveTable = 'system_logs' | 'performance_logs';
 export type LogTable = ActiveTable | 'archived_system_logs' | 'archived_performance_logs';
@@ -47,7 +49,7 @@ export function partitionName(table: string, day: string): string {
 }
 
 function nextDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  return new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
 }
 
 function bounds(day: string): string {
@@ -86,19 +88,6 @@ export async function defaultPartitionDays(sql: Sql): Promise<{ table: ActiveTab
   return sql.unsafe<{ table: ActiveTable; day: string }[]>(tables
     .map((t) => `SELECT DISTINCT '${t}' AS table, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM logging.${t}_default`)
     .join(' UNION ') + ' ORDER BY 2, 1');
-}
-
-export interface Lease {
-  name: string;
-  holder: string;
-  ttlSeconds: number;
-}
-
-export class LeaseLostError extends Error {
-  constructor(readonly lease: string) {
-    super(`lease ${lease} lost to another run`);
-    this.name = 'LeaseLostError';
-  }
 }
 
 /**
@@ -356,30 +345,4 @@ export async function freePurged(
     total.bytes += freed.bytes;
   }
   return total;
-}
-
-async function holdsLease(tx: TransactionSql, lease: Lease): Promise<boolean> {
-  const rows = await tx`SELECT 1 FROM logging.job_leases WHERE name = ${lease.name} AND holder = ${lease.holder} AND expires_at >= now()`;
-  return rows.length === 1;
-}
-
-/** Takes the named lease for `ttlSeconds` unless a live holder has it. */
-export async function acquireLease(sql: Sql, lease: Lease): Promise<boolean> {
-  const rows = await sql`
-    INSERT INTO logging.job_leases (name, holder, expires_at) VALUES (${lease.name}, ${lease.holder}, now() + make_interval(secs => ${lease.ttlSeconds}))
-    ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-    WHERE logging.job_leases.expires_at < now() OR logging.job_leases.holder = EXCLUDED.holder
-    RETURNING holder`;
-  return rows.length === 1;
-}
-
-async function renewLease(tx: TransactionSql, lease: Lease): Promise<boolean> {
-  const rows = await tx`
-    UPDATE logging.job_leases SET expires_at = now() + make_interval(secs => ${lease.ttlSeconds})
-    WHERE name = ${lease.name} AND holder = ${lease.holder} AND expires_at >= now() RETURNING 1`;
-  return rows.length === 1;
-}
-
-export async function releaseLease(sql: Sql | TransactionSql, lease: Lease): Promise<void> {
-  await sql`DELETE FROM logging.job_leases WHERE name = ${lease.name} AND holder = ${lease.holder}`;
 }

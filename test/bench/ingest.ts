@@ -1,9 +1,18 @@
 /**
- * npm run bench:ingest [-- --records 200000 --batch 1000 --concurrency 4]
+ * npm run bench:ingest [-- --records 200000 --batch 1000 --concurrency 4 --rounds 3 --gzip
+ *                         --copy-timeout 60 --timeout 900]
  *
  * Posts N system logs through the Worker under `wrangler dev` (auth, validation, idempotent
  * insert all in place), then writes the same rows with COPY into the same, emptied table and
  * indexes: the physical limit of this machine. Prints both rates and their ratio.
+ *
+ * The COPY writes exactly the columns ingest writes (shared/ingest/sql.ts, insertBatch), including
+ * retention_class, computed here as logging.retention_class(level, event_type) computes it.
+ *
+ * postgres.js never settles the stream of a COPY that the server fails (porsager/postgres#1173):
+ * neither 'finish' nor 'error' comes, and the server's error is dropped. So every COPY has a
+ * timeout (--copy-timeout, seconds) and the whole benchmark one too (--timeout, seconds); either
+ * ends the benchmark with a message and exit code 1.
  */
 import { parseArgs } from 'node:util';
 import os from 'node:os';
@@ -12,7 +21,7 @@ import http from 'node:http';
 import { createSql, type Sql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/keys';
 import { freePort, migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
-import { startWorker } from '../../shared/dev/wrangler';
+import { startWorker, type WorkerProcess } from '../../shared/dev/wrangler';
 
 const { values } = parseArgs({
   options: {
@@ -21,19 +30,29 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     gzip: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
+    'copy-timeout': { type: 'string', default: '60' },
+    timeout: { type: 'string', default: '900' },
   },
 });
 const N = Number(values.records);
 const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);
+const COPY_TIMEOUT_S = Number(values['copy-timeout']);
+const TIMEOUT_S = Number(values.timeout);
+for (const [name, v] of Object.entries({ records: N, batch: BATCH, concurrency: CONCURRENCY, rounds: ROUNDS, 'copy-timeout': COPY_TIMEOUT_S, timeout: TIMEOUT_S })) {
+  if (!Number.isFinite(v) || v <= 0) {
+    console.error(`--${name} must be a positive number`);
+    process.exit(2);
+  }
+}
 
 const SERVICES = ['execution', 'risk_management', 'strategy_engine', 'data_ingestion', 'analytics', 'notification'];
 const LEVELS = ['DEBUG', 'INFO', 'INFO', 'INFO', 'WARNING', 'ERROR'];
 
 interface Row {
   id: string; timestamp: string; service: string; level: string; message: string;
-  data: Record<string, unknown>; correlation_id: string; event_type: string;
+  data: Record<string, unknown>; correlation_id: string | null; event_type: string | null;
 }
 
 function makeRows(n: number): Row[] {
@@ -79,20 +98,75 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
   }));
 }
 
-const csv = (v: string) => `"${v.replace(/"/g, '""')}"`;
+/** A CSV field: NULL as an empty unquoted field, anything else quoted. */
+const csv = (v: string | null) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`);
 
-async function copyRows(sql: Sql, batches: Row[][]) {
-  await pool(batches, CONCURRENCY, async (batch) => {
-    const text = batch.map((r) =>
-      [r.id, r.timestamp, r.service, r.level, csv(r.message), csv(JSON.stringify(r.data)), r.correlation_id, r.event_type].join(','),
-    ).join('\n') + '\n';
-    const stream = await sql`COPY logging.system_logs (id, "timestamp", service, level, message, data, correlation_id, event_type) FROM STDIN WITH (FORMAT csv)`.writable();
-    await new Promise<void>((resolve, reject) => {
-      stream.on('error', reject);
-      stream.on('finish', resolve);
-      stream.end(text);
-    });
+/**
+ * logging.retention_class(level, event_type), as sql/migrations/20261128030000_retention_classes.sql
+ * defines it: CASE WHEN p_level IN ('ERROR', 'CRITICAL') OR p_event_type = 'trading' THEN 'extended'
+ * ELSE 'standard' END. (A NULL event_type makes the OR NULL or true, never 'extended' by itself: the
+ * same as here.) checkRetentionClass compares the two before the benchmark starts.
+ */
+function retentionClass(level: string, eventType: string | null): 'extended' | 'standard' {
+  return level === 'ERROR' || level === 'CRITICAL' || eventType === 'trading' ? 'extended' : 'standard';
+}
+
+async function checkRetentionClass(sql: Sql) {
+  const levels = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
+  const eventTypes = [null, 'trading', 'system', 'performance', 'Trading', ''];
+  for (const level of levels) {
+    for (const eventType of eventTypes) {
+      const [row] = await sql<{ c: string }[]>`SELECT logging.retention_class(${level}, ${eventType}::text) AS c`;
+      if (row!.c !== retentionClass(level, eventType)) {
+        throw new Error(`retention class of (${level}, ${eventType}): the database says ${row!.c}, the benchmark ${retentionClass(level, eventType)}`);
+      }
+    }
+  }
+}
+
+/** The columns ingest writes (shared/ingest/sql.ts, insertBatch), in its order; the COPY below names them. */
+const COPY_COLUMNS = 'id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class';
+
+function toCsv(batch: Row[]): string {
+  return batch.map((r) =>
+    [r.id, csv(r.service), csv(r.level), csv(r.message), csv(JSON.stringify(r.data)), csv(r.correlation_id), csv(r.event_type),
+      r.timestamp, retentionClass(r.level, r.event_type)].join(','),
+  ).join('\n') + '\n';
+}
+
+/** One COPY of one batch, rejected when its stream has not finished after COPY_TIMEOUT_S. */
+async function copyBatch(sql: Sql, text: string, rows: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(
+      `COPY of ${rows} rows into logging.system_logs did not finish within ${COPY_TIMEOUT_S} s. ` +
+        'Most likely the server refused it (a NOT NULL or CHECK constraint, a bad value): postgres.js neither ' +
+        'finishes nor fails the stream of a failed COPY and drops the error (porsager/postgres#1173). ' +
+        `Compare the COPY's columns (${COPY_COLUMNS}) with the table and insertBatch in shared/ingest/sql.ts.`,
+    )), COPY_TIMEOUT_S * 1000);
   });
+  try {
+    await Promise.race([
+      (async () => {
+        const stream = await sql`
+          COPY logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class)
+          FROM STDIN WITH (FORMAT csv)`.writable();
+        await new Promise<void>((resolve, reject) => {
+          stream.on('error', reject);
+          stream.on('finish', resolve);
+          stream.end(text);
+        });
+      })(),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Each batch made into CSV and copied, CONCURRENCY at a time (the CSV is made inside the timing, as ingest parses inside it). */
+async function copyRows(sql: Sql, batches: Row[][]) {
+  await pool(batches, CONCURRENCY, (batch) => copyBatch(sql, toCsv(batch), batch.length));
 }
 
 async function count(sql: Sql): Promise<number> {
@@ -100,67 +174,97 @@ async function count(sql: Sql): Promise<number> {
   return row!.n;
 }
 
-async function main() {
-  let db: Database | undefined;
-  let url = process.env.DATABASE_URL;
-  if (url) await migrate(url);
-  else url = (db = await startScratchDatabase('bench-ingest')).url;
-  const sql = createSql(url, { max: CONCURRENCY + 1 });
-  const { key } = await createKey(sql, { service: '*', name: 'bench' });
-  const worker = await startWorker({ port: await freePort(), databaseUrl: url, stdio: 'ignore' });
-  try {
-    const rows = makeRows(N);
-    const batches = chunks(rows, BATCH);
-    const bodies = batches.map((b) => (values.gzip ? gzipSync(JSON.stringify({ logs: b })) : JSON.stringify({ logs: b })));
-    const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(values.gzip ? { 'content-encoding': 'gzip' } : {}) };
-    console.log(`${N} system logs, batches of ${BATCH}, concurrency ${CONCURRENCY}, ${values.gzip ? 'gzip' : 'plain JSON'} bodies; ${os.cpus().length} cores`);
-
-    // Warm-up, not counted: 20 batches through each path (JIT, caches), as a running service is.
-    const warm = chunks(makeRows(20 * BATCH), BATCH);
-    await pool(warm, CONCURRENCY, async (b) => {
-      await post(`${worker.url}/v1/ingest`, { ...headers, 'content-encoding': 'identity' }, JSON.stringify({ logs: b }));
-    });
-    await copyRows(sql, chunks(makeRows(20 * BATCH), BATCH));
-
-    const ratios: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      await sql`TRUNCATE logging.system_logs`;
-      await sql`CHECKPOINT`;
-      let t0 = performance.now();
-      await pool(bodies, CONCURRENCY, async (body) => {
-        const res = await post(`${worker.url}/v1/ingest`, headers, body);
-        const json = JSON.parse(res.text) as { accepted?: number };
-        if (res.status !== 200 || json.accepted !== BATCH) throw new Error(`ingest answered ${res.status}: ${res.text.slice(0, 300)}`);
-      });
-      const workerSeconds = (performance.now() - t0) / 1000;
-      const stored = await count(sql);
-      if (stored !== N) throw new Error(`expected ${N} rows after ingest, found ${stored}`);
-
-      await sql`TRUNCATE logging.system_logs`;
-      await sql`CHECKPOINT`;
-      t0 = performance.now();
-      await copyRows(sql, batches);
-      const copySeconds = (performance.now() - t0) / 1000;
-      if ((await count(sql)) !== N) throw new Error('COPY stored the wrong number of rows');
-
-      const workerRate = N / workerSeconds;
-      const copyRate = N / copySeconds;
-      ratios.push(workerRate / copyRate);
-      console.log(
-        `round ${round}: worker ${workerRate.toFixed(0)} records/s (${workerSeconds.toFixed(2)} s), ` +
-          `COPY ${copyRate.toFixed(0)} records/s (${copySeconds.toFixed(2)} s), ratio ${(workerRate / copyRate).toFixed(2)}`,
-      );
-    }
-    const sorted = [...ratios].sort((a, b) => a - b);
-    console.log(`ratio worker / COPY: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} (min ${sorted[0]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)}) over ${ROUNDS} rounds`);
-  } finally {
-    await worker.stop();
-    await sql.end();
-    await db?.stop();
-  }
+/** Waits for `promise` at most `ms`, then goes on, saying so (cleanup must not hang the exit). */
+async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.then(() => {}, (error) => console.error(`${what} failed:`, error)),
+    new Promise<void>((resolve) => { timer = setTimeout(() => { console.error(`${what} did not finish within ${ms / 1000} s; left behind`); resolve(); }, ms); }),
+  ]);
+  clearTimeout(timer);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+/** What main started, stopped in reverse order by cleanup(), whether main ends, fails or times out. */
+const started: { db?: Database; sql?: Sql; worker?: WorkerProcess } = {};
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  return (cleaning ??= (async () => {
+    agent.destroy();
+    if (started.worker) await bounded(started.worker.stop(), 20_000, 'stopping wrangler dev');
+    // A connection left in a COPY that never settled is closed after 5 s instead of waited for.
+    if (started.sql) await bounded(started.sql.end({ timeout: 5 }), 20_000, 'closing the database connections');
+    if (started.db) await bounded(started.db.stop(), 30_000, 'stopping the scratch Postgres');
+  })());
+}
+
+async function main() {
+  let url = process.env.DATABASE_URL;
+  if (url) await migrate(url);
+  else url = (started.db = await startScratchDatabase('bench-ingest')).url;
+  const sql = (started.sql = createSql(url, { max: CONCURRENCY + 1 }));
+  await checkRetentionClass(sql);
+  const { key } = await createKey(sql, { service: '*', name: 'bench' });
+  const worker = (started.worker = await startWorker({ port: await freePort(), databaseUrl: url, stdio: 'ignore' }));
+  const rows = makeRows(N);
+  const batches = chunks(rows, BATCH);
+  const bodies = batches.map((b) => (values.gzip ? gzipSync(JSON.stringify({ logs: b })) : JSON.stringify({ logs: b })));
+  const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(values.gzip ? { 'content-encoding': 'gzip' } : {}) };
+  console.log(`${N} system logs, batches of ${BATCH}, concurrency ${CONCURRENCY}, ${values.gzip ? 'gzip' : 'plain JSON'} bodies; ${os.cpus().length} cores`);
+
+  // Warm-up, not counted: 20 batches through each path (JIT, caches), as a running service is.
+  const warm = chunks(makeRows(20 * BATCH), BATCH);
+  await pool(warm, CONCURRENCY, async (b) => {
+    await post(`${worker.url}/v1/ingest`, { ...headers, 'content-encoding': 'identity' }, JSON.stringify({ logs: b }));
+  });
+  await copyRows(sql, chunks(makeRows(20 * BATCH), BATCH));
+
+  const ratios: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    await sql`TRUNCATE logging.system_logs`;
+    await sql`CHECKPOINT`;
+    let t0 = performance.now();
+    await pool(bodies, CONCURRENCY, async (body) => {
+      const res = await post(`${worker.url}/v1/ingest`, headers, body);
+      const json = JSON.parse(res.text) as { accepted?: number };
+      if (res.status !== 200 || json.accepted !== BATCH) throw new Error(`ingest answered ${res.status}: ${res.text.slice(0, 300)}`);
+    });
+    const workerSeconds = (performance.now() - t0) / 1000;
+    const stored = await count(sql);
+    if (stored !== N) throw new Error(`expected ${N} rows after ingest, found ${stored}`);
+
+    await sql`TRUNCATE logging.system_logs`;
+    await sql`CHECKPOINT`;
+    t0 = performance.now();
+    await copyRows(sql, batches);
+    const copySeconds = (performance.now() - t0) / 1000;
+    if ((await count(sql)) !== N) throw new Error('COPY stored the wrong number of rows');
+
+    const workerRate = N / workerSeconds;
+    const copyRate = N / copySeconds;
+    ratios.push(workerRate / copyRate);
+    console.log(
+      `round ${round}: worker ${workerRate.toFixed(0)} records/s (${workerSeconds.toFixed(2)} s), ` +
+        `COPY ${copyRate.toFixed(0)} records/s (${copySeconds.toFixed(2)} s), ratio ${(workerRate / copyRate).toFixed(2)}`,
+    );
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  console.log(`ratio worker / COPY: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} (min ${sorted[0]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)}) over ${ROUNDS} rounds`);
+}
+
+// The whole benchmark has a deadline too: a request or a COPY that hangs must not hang the run.
+const deadline = setTimeout(() => {
+  console.error(`bench:ingest did not finish within ${TIMEOUT_S} s (--timeout); stopping`);
+  void cleanup().finally(() => process.exit(1));
+}, TIMEOUT_S * 1000);
+
+main().then(
+  async () => {
+    await cleanup();
+    clearTimeout(deadline);
+  },
+  async (error) => {
+    console.error(error);
+    await cleanup();
+    process.exit(1);
+  },
+);

@@ -13,7 +13,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createSql } from '../../shared/db/client';
 import { startScratchDatabase } from '../../shared/dev/postgres';
-import { DEFAULT_POLICY, runRetention } from '../../shared/retention/job';
+import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
 import { holdTable } from '../node/fixtures/hold-table';
 import { ingestLoop } from '../node/fixtures/ingest-loop';
 import { loadSystemLogs } from './log-data';

@@ -20,7 +20,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createSql, type Sql } from '../../shared/db/client';
 import { startScratchDatabase } from '../../shared/dev/postgres';
-import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../../shared/retention/job';
+import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../../shared/retention';
 import { loadSystemLogs } from './log-data';
 
 const { values } = parseArgs({ options: {

@@ -8,11 +8,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
-import { insertBatch, type LogRow } from '../../shared/ingest/sql';
+import { insertBatch, type LogRow } from '../../shared/ingest';
 import { ensureDay } from '../../shared/retention/sql';
 import { freePort, projectRoot, startScratchDatabase, type Database } from '../../shared/dev/postgres';
 import { startWorker, type WorkerProcess } from '../../shared/dev/wrangler';
-import type { RetentionSummary } from '../../shared/retention/job';
+import type { RetentionSummary } from '../../shared/retention';
 import { holdTable } from './fixtures/hold-table';
 
 const exec = promisify(execFile);

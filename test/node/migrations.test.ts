@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
-import { insertBatch, type LogRow } from '../../shared/ingest/sql';
+import { insertBatch, type LogRow } from '../../shared/ingest';
 import { migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
 
 let db: Database;

@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
-import { insertBatch, type LogRow, type MetricRow } from '../../shared/ingest/sql';
-import { ensureDay, freePurged, LeaseLostError, listDays, purgedPartitions, retire } from '../../shared/retention/sql';
+import { insertBatch, type LogRow, type MetricRow } from '../../shared/ingest';
+import { LeaseLostError } from '../../shared/db/leases';
+import { ensureDay, freePurged, listDays, purgedPartitions, retire } from '../../shared/retention/sql';
 import { startScratchDatabase, type Database } from '../../shared/dev/postgres';
-import { DEFAULT_POLICY, runRetention } from '../../shared/retention/job';
+import { DEFAULT_POLICY, runRetention } from '../../shared/retention';
 import { holdTable } from './fixtures/hold-table';
 import { ingestLoop } from './fixtures/ingest-loop';
 

@@ -1,6 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../functions/app';
+import worker from '../../functions/worker';
 import { parseEnv, type Env } from '../../shared/env';
 import type { ErrorBody } from '../../shared/api/errors';
 import { get } from './helpers';
@@ -9,7 +9,7 @@ import { get } from './helpers';
 async function withDatabaseDown(request: Request): Promise<Response> {
   const ctx = createExecutionContext();
   const downEnv = { ...env, HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://postgres:postgres@127.0.0.1:1/postgres' } };
-  const res = await createApp().fetch(request, downEnv, ctx);
+  const res = await worker.fetch(request, downEnv, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

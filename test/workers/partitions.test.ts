@@ -1,8 +1,9 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import worker from '../../functions/worker';
-import { insertBatch } from '../../shared/ingest/sql';
-import { ensurePartitions, isoDay } from '../../shared/retention/partitions';
+import { insertBatch } from '../../shared/ingest';
+import { ensurePartitions } from '../../shared/retention';
+import { isoDay } from '../../shared/time';
 import { testSql, uniqueService } from './helpers';
 
 const sql = testSql();

@@ -1,6 +1,6 @@
 import { exports } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertBatch, type LogRow, type MetricRow } from '../../shared/ingest/sql';
+import { insertBatch, type LogRow, type MetricRow } from '../../shared/ingest';
 import type { ErrorBody } from '../../shared/api/errors';
 import { makeKey, postIngest, testSql, uniqueService } from './helpers';
 
@@ -136,6 +136,24 @@ describe('OpenAPI', () => {
   it('serves an OpenAPI 3.1 document for every route', async () => {
     const doc = (await (await exports.default.fetch(new Request('http://logs.test/openapi.json'))).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/v1/ingest', '/v1/logs', '/v1/replay', '/v1/replay/failed', '/v1/stats/errors', '/v1/stats/performance', '/v1/tail', '/v1/traces/{correlation_id}']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/v1/ingest', '/v1/logs', '/v1/replay', '/v1/replay/failed', '/v1/stats/errors', '/v1/stats/latency', '/v1/stats/performance', '/v1/tail', '/v1/traces/{correlation_id}']);
+  });
+
+  it('documents every error answer with its closed list of codes', async () => {
+    type Schema = { properties?: { code?: { enum?: string[] } } };
+    type Operation = { responses: Record<string, { content?: Record<string, { schema: Schema }> }> };
+    const doc = (await (await exports.default.fetch(new Request('http://logs.test/openapi.json'))).json()) as { paths: Record<string, Record<string, Operation>> };
+    const codesOf = (path: string, method: string, status: string) => doc.paths[path]![method]!.responses[status]?.content?.['application/json']?.schema.properties?.code?.enum;
+    expect(codesOf('/v1/logs', 'get', '401')).toEqual(['UNAUTHORIZED']);
+    expect(codesOf('/v1/logs', 'get', '500')).toEqual(['INTERNAL']);
+    expect(codesOf('/v1/ingest', 'post', '413')).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(codesOf('/v1/replay', 'post', '503')).toEqual(['DATABASE_UNAVAILABLE', 'REPLAY_DISABLED']);
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        for (const status of Object.keys(op.responses).filter((s) => Number(s) >= 400)) {
+          expect(codesOf(path, method, status), `${method} ${path} ${status}`).toBeDefined();
+        }
+      }
+    }
   });
 });

@@ -1,11 +1,11 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../functions/app';
+import worker from '../../functions/worker';
 import type { ErrorBody } from '../../shared/api/errors';
 import { DEV_CREDENTIALS, signRequest } from '../../shared/dev/qstash/signing';
 import { splitBatch } from '../../shared/qstash/publish';
-import type { LogRow } from '../../shared/ingest/sql';
+import type { LogRow } from '../../shared/ingest';
 import { makeKey, testSql, uniqueService } from './helpers';
 
 const sql = testSql();
@@ -26,7 +26,7 @@ async function post(url: string, body: string, signature?: string, app?: { env: 
   const request = new Request(url, { method: 'POST', headers, body });
   if (!app) return exports.default.fetch(request);
   const ctx = createExecutionContext();
-  const res = await createApp().fetch(request, app.env, ctx);
+  const res = await worker.fetch(request, app.env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -136,7 +136,7 @@ describe('ingest when the database and the queue are both down', () => {
     await exports.default.fetch(new Request('http://logs.test/v1/ingest', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"logs":[]}' }));
     const downEnv = { ...env, QSTASH_TOKEN: 'x', QSTASH_URL: 'http://127.0.0.1:1', HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://postgres:postgres@127.0.0.1:1/postgres' } };
     const ctx = createExecutionContext();
-    const res = await createApp().fetch(new Request('http://logs.test/v1/ingest', {
+    const res = await worker.fetch(new Request('http://logs.test/v1/ingest', {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify({ logs: [{ service, level: 'INFO', message: 'x' }] }),
     }), downEnv, ctx);
