@@ -5,7 +5,7 @@
 (() => {
   window.ui = SwaggerUIBundle({
     url: '/openapi.json',
-    dom_id: '#swagger-ui',
+    dom_id: '#out',
     deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis],
     layout: 'BaseLayout',

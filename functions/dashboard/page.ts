@@ -97,7 +97,7 @@ export const docsHtml = /* html */ `<!doctype html>
 </head>
 <body>
 <nav class="docs-nav"><a href="/">Dashboard</a> · <a href="/openapi.json">openapi.json</a></nav>
-<div id="swagger-ui"></div>
+<main id="out"></main>
 <script src="/assets/swagger-ui-bundle.js"></script>
 <script src="/assets/docs.js"></script>
 </body>

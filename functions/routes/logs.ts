@@ -78,7 +78,7 @@ export function decodeCursorParam(s: string, path: string): [string, string] {
 /** A key scoped to one service reads that service only. */
 export function scopedServices(keyService: string, requested: string[] | undefined): string[] | undefined {
   if (keyService === '*') return requested;
-  if (requested && requested.some((s) => s !== keyService)) {
+  if (requested?.some((s) => s !== keyService)) {
     throw new ApiError('FORBIDDEN', `this API key may only read service "${keyService}"`);
   }
   return [keyService];

@@ -33,8 +33,8 @@ export function sanitize<T>(value: T): { value: T; changed: boolean } {
     if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, inner] of Object.entries(v)) {
-        const key = isBad(k) ? ((changed = true), fixString(k)) : k;
-        out[key] = walk(inner);
+        if (isBad(k)) changed = true;
+        out[isBad(k) ? fixString(k) : k] = walk(inner);
       }
       return out;
     }

@@ -5,7 +5,6 @@
  * record once there is room again. Retryable failures are retried with exponential backoff and
  * jitter, honouring Retry-After; permanent ones are reported on stderr, never thrown.
  */
-import { LEVEL_VALUE } from '../api/levels.ts';
 import { now, toWire, type Entry, type LogEntry, type MetricEntry } from './entry.ts';
 import type { Sink } from './sink.ts';
 import type { IngestRequest, RejectedRecord } from '../api/wire.ts';

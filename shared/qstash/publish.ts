@@ -45,8 +45,8 @@ export function splitBatch(logs: readonly Row[], metrics: readonly Row[], maxByt
     cur[kind].push(json);
     size += bytes;
   };
-  logs.forEach((r) => add('logs', r));
-  metrics.forEach((r) => add('metrics', r));
+  for (const r of logs) add('logs', r);
+  for (const r of metrics) add('metrics', r);
   flush();
   return bodies;
 }

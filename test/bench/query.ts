@@ -39,7 +39,7 @@ async function main() {
   const db = await startScratchDatabase('bench-query');
   const sql = createSql(db.url, { max: 2 });
   try {
-    let t = performance.now();
+    const t = performance.now();
     await sql.unsafe(`SELECT logging.ensure_partitions((now() AT TIME ZONE 'UTC')::date - ${DAYS}, (now() AT TIME ZONE 'UTC')::date + 1)`);
     for (let start = 0; start < ROWS; start += 1_000_000) {
       const n = Math.min(1_000_000, ROWS - start);

@@ -1,11 +1,12 @@
 /**
  * The dashboard in headless Chromium (Debian's package, driven by playwright-core) against the
- * real Worker under `wrangler dev` and the real Postgres: search, a trace, the live tail.
- * Screenshots go to test/screenshots/.
+ * real Worker under `wrangler dev` and the real Postgres: search, a trace, the live tail, the charts
+ * (read from the uPlot instances the page puts on window.__charts), and Swagger UI on /docs; both
+ * pages under `Content-Security-Policy: script-src 'self'`. Screenshots go to test/screenshots/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/keys';
@@ -22,10 +23,56 @@ let writeKey: string;
 const service = `dash_${crypto.randomUUID().slice(0, 8)}`;
 const cid = `trade-${crypto.randomUUID().slice(0, 8)}`;
 
-async function ingest(logs: unknown[], metrics: unknown[] = []) {
-  const res = await fetch(`${worker.url}/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${writeKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ logs, metrics }) });
+async function ingest(logs: unknown[], metrics: unknown[] = [], key = writeKey) {
+  const res = await fetch(`${worker.url}/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ logs, metrics }) });
   expect(res.status).toBe(200);
 }
+
+/**
+ * Serves `path` with `Content-Security-Policy: script-src 'self'` (the Worker does not send one yet)
+ * and collects what the browser reports against it, and any script error.
+ */
+async function underStrictCsp(page: Page, path: string): Promise<string[]> {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text()); });
+  await page.route(`${worker.url}${path}`, async (route) => {
+    const res = await route.fetch();
+    await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': "script-src 'self'" } });
+  });
+  return problems;
+}
+
+/** What the page's scripts are made of: inline scripts and inline event handlers (both should be none). */
+const inlineCode = `({
+  scripts: [...document.scripts].filter((s) => !s.src).length,
+  handlers: [...document.querySelectorAll('*')].flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name)).map((a) => e.tagName + '@' + a.name)),
+})`;
+
+/** The charts, read from the uPlot instances: x ranges, the errors y axis's labels and room, the latency series. */
+const chartFacts = `(() => {
+  const { errors, latency } = window.__charts;
+  const y = errors.axes[1];
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = y.font[0];
+  const widths = y._values.map((v) => ctx.measureText(v).width / devicePixelRatio);
+  const ly = latency.axes[1];
+  ctx.font = ly.font[0];
+  const lwidths = ly._values.map((v) => ctx.measureText(v).width / devicePixelRatio);
+  return {
+    now: Date.now() / 1000,
+    errorsX: [errors.scales.x.min, errors.scales.x.max],
+    errorsMax: Math.max(...errors.data[1]),
+    yLabels: y._values,
+    ySplits: y._splits,
+    // Left edge of the widest label (uPlot right-aligns them against the ticks at the plot's edge): >= 0 is fully visible.
+    yLabelLeft: y._pos - y.ticks.size - y.gap - Math.max(...widths),
+    latencyX: [latency.scales.x.min, latency.scales.x.max],
+    latencyLabels: latency.series.slice(1).map((s) => s.label),
+    latencyPoints: latency.data.slice(1).map((d) => d.filter((v) => v != null).length),
+    latencyLabelLeft: ly._pos - ly.ticks.size - ly.gap - Math.max(...lwidths),
+  };
+})()`;
 
 beforeAll(async () => {
   if (!existsSync('/usr/bin/chromium')) throw new Error('Chromium is missing: apt-get install -y chromium (.ci/run does it)');
@@ -100,10 +147,100 @@ describe('dashboard', () => {
     expect(overflow).toBeLessThanOrEqual(1);
   }, 90_000);
 
+  it('charts: errors over the 24 h window with whole, visible y labels; p95 latency over time, one series per operation', async () => {
+    // Another service, so the first test's counts stay as they are: 33,333 errors in one bucket
+    // (5-digit labels, and the one bucket that made uPlot range the x axis over years) and metrics
+    // of 3 operations in 3 time buckets.
+    const chartService = `dash_${crypto.randomUUID().slice(0, 8)}`;
+    const chartRead = (await createKey(sql, { service: chartService, scopes: ['read'] })).key;
+    const chartWrite = (await createKey(sql, { service: chartService })).key;
+    const at = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const batches = Array.from({ length: 34 }, (_, b) => Array.from({ length: Math.min(1000, 33_333 - b * 1000) }, (_, i) => ({ service: chartService, level: 'ERROR', message: `Venue timeout ${b * 1000 + i}`, timestamp: at })));
+    for (let i = 0; i < batches.length; i += 4) await Promise.all(batches.slice(i, i + 4).map((logs) => ingest(logs, [], chartWrite)));
+    const operations = ['route_order', 'risk_check', 'send_fill'];
+    const bucketStart = (hoursAgo: number) => Math.floor((Date.now() / 1000 - hoursAgo * 3600) / 1440) * 1440; // the API's 24 h buckets
+    await ingest([], operations.flatMap((operation, o) => [5, 3, 1].flatMap((hoursAgo) => [1, 2, 3].map((k) => ({
+      service: chartService, operation, execution_time_ms: (o + 1) * 10 * k + hoursAgo, timestamp: new Date((bucketStart(hoursAgo) + 60 + k) * 1000).toISOString(),
+    })))), chartWrite);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems = await underStrictCsp(page, '/');
+    await page.goto(`${worker.url}/`);
+    expect(await page.evaluate(inlineCode)).toEqual({ scripts: 0, handlers: [] });
+    await page.fill('#key', chartRead);
+    await page.click('#save-key');
+    await page.waitForFunction('window.__charts && window.__charts.errors && window.__charts.latency');
+    await page.locator('#latency-chart').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(shots, 'charts.png'), fullPage: true });
+
+    for (const width of [1280, 390]) {
+      if (width !== 1280) {
+        await page.setViewportSize({ width, height: 844 });
+        await page.reload();
+        await page.waitForFunction('window.__charts && window.__charts.errors && window.__charts.latency');
+        await page.screenshot({ path: path.join(shots, 'charts-phone.png'), fullPage: true });
+      }
+      const f = await page.evaluate<{ now: number; errorsX: number[]; errorsMax: number; yLabels: string[]; ySplits: number[]; yLabelLeft: number; latencyX: number[]; latencyLabels: string[]; latencyPoints: number[]; latencyLabelLeft: number }>(chartFacts);
+      // x: the window, now-24 h .. now (to the second), not the data's extent.
+      expect(f.errorsX[1]! - f.errorsX[0]!).toBeCloseTo(86_400, 0);
+      expect(Math.abs(f.errorsX[1]! - f.now)).toBeLessThan(60);
+      expect(f.latencyX).toEqual(f.errorsX);
+      // y: whole numbers, thousands grouped, the largest 5 digits, every label inside the chart.
+      expect(f.errorsMax).toBe(33_333);
+      expect(f.ySplits.every((v) => Number.isInteger(v))).toBe(true);
+      expect(f.yLabels.every((l) => /^\d{1,3}(,\d{3})*$/.test(l))).toBe(true);
+      expect(f.yLabels.some((l) => l.replace(/,/g, '').length >= 5)).toBe(true);
+      expect(f.yLabelLeft).toBeGreaterThanOrEqual(0);
+      expect(f.latencyLabelLeft).toBeGreaterThanOrEqual(0);
+      // latency: one series per service/operation, each with its 3 buckets.
+      expect([...f.latencyLabels].sort()).toEqual(operations.map((o) => `${chartService}/${o}`));
+      expect(f.latencyPoints).toEqual([3, 3, 3]);
+    }
+    expect(await page.textContent('#errors-table')).toContain('33333');
+    expect(problems).toEqual([]);
+
+    const script = await fetch(`${worker.url}/assets/dashboard.js`);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await script.text()).toContain('window.__charts');
+  }, 120_000);
+
   it('serves the API docs page from the OpenAPI document', async () => {
     const page = await browser.newPage();
     await page.goto(`${worker.url}/docs`);
     await page.waitForSelector('h2');
     expect(await page.textContent('#out')).toContain('/v1/logs');
   });
+
+  it('/docs is Swagger UI, served by the Worker: the API title, its operations, and "Try it out" with a key', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems = await underStrictCsp(page, '/docs');
+    const external: string[] = [];
+    page.on('request', (r) => { if (!r.url().startsWith(worker.url) && !r.url().startsWith('data:')) external.push(r.url()); });
+    await page.goto(`${worker.url}/docs`);
+    await page.waitForSelector('.swagger-ui .info h2.title');
+    expect(await page.textContent('.swagger-ui .info h2.title')).toContain('Trading log ingest');
+    await page.waitForSelector('.opblock-summary-path');
+    const paths = await page.locator('.opblock-summary-path').evaluateAll((els) => els.map((e) => e.getAttribute('data-path')));
+    expect(paths).toEqual(expect.arrayContaining(['/v1/ingest', '/v1/logs', '/v1/stats/latency']));
+    expect(await page.evaluate(inlineCode)).toEqual({ scripts: 0, handlers: [] });
+
+    // Authorize with the bearer key, then try GET /v1/logs.
+    await page.click('.btn.authorize');
+    await page.fill('#auth-bearer-value', readKey);
+    await page.click('.modal-ux .auth-btn-wrapper .authorize');
+    await page.click('.modal-ux .btn-done');
+    await page.click('.opblock-summary-path[data-path="/v1/logs"]');
+    await page.click('.opblock.is-open .try-out__btn');
+    await page.click('.opblock.is-open .execute');
+    await page.waitForSelector('.opblock.is-open .live-responses-table .response-col_status');
+    expect((await page.textContent('.opblock.is-open .live-responses-table .response-col_status'))?.trim()).toBe('200');
+    expect(await page.textContent('.opblock.is-open .live-responses-table')).toContain('Venue rejected ORD1');
+    await page.screenshot({ path: path.join(shots, 'docs.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    expect(external).toEqual([]);
+
+    for (const [asset, type] of [['swagger-ui-bundle.js', /^text\/javascript/], ['swagger-ui.css', /^text\/css/], ['docs.js', /^text\/javascript/]] as const) {
+      expect((await fetch(`${worker.url}/assets/${asset}`)).headers.get('content-type')).toMatch(type);
+    }
+  }, 60_000);
 });
