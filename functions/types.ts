@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { Sql } from '../shared/db/client';
-import type { ApiKey } from '../shared/db/keys';
+import type { ApiKey } from '../shared/db/api-keys';
 import type { Settings } from '../shared/env';
 import type { Logger } from '../shared/logging';
 

@@ -78,7 +78,7 @@ export const dashboardHtml = /* html */ `<!doctype html>
   </div>
 </main>
 <script src="/assets/uplot.js"></script>
-<script src="/assets/dashboard.js"></script>
+<script type="module" src="/assets/dashboard.js"></script>
 </body>
 </html>`;
 

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../../shared/api';
 import { isTransientDbError } from '../../shared/db/transient';
-import { findKeyByHash, sha256Hex, type ApiKey, type Scope } from '../../shared/db/keys';
+import { findKeyByHash, sha256Hex, type ApiKey, type Scope } from '../../shared/db/api-keys';
 import type { AppEnv } from '../types';
 
 export interface RequireKeyOptions {

@@ -38,7 +38,8 @@ export type LatencySeries = z.infer<typeof LatencySeriesSchema>;
 const latencyRoute = createRoute({
   method: 'get',
   path: '/v1/stats/latency',
-  description: "Each operation's p95 latency per time bucket over the window, one series per service and operation; active and archived days.",
+  description:
+    "Each operation's p95 latency per time bucket over the window, one series per service and operation; active and archived days.",
   security: [{ bearer: [] }],
   middleware: [requireKey('read')] as const,
   request: { query: LatencyQuerySchema },

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createSql } from '../db/client';
-import { createKey, listKeys, revokeKey, SCOPES, type Scope } from '../db/keys';
+import { createKey, listKeys, revokeKey, SCOPES, type Scope } from '../db/api-keys';
 import { ServiceSchema } from '../api/wire';
 import { migrate, openDatabase } from '../dev/postgres';
 
