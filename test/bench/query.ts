@@ -9,7 +9,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createSql } from '../../shared/db/client';
-import { createKey } from '../../shared/db/keys';
+import { createKey } from '../../shared/db/api-keys';
 import { errorStats, performanceStats, searchLogs, traceEvents } from '../../shared/query/sql';
 import { freePort, startScratchDatabase } from '../../shared/dev/postgres';
 import { startWorker } from '../../shared/dev/wrangler';

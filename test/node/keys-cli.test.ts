@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createSql } from '../../shared/db/client';
-import { sha256Hex } from '../../shared/db/keys';
+import { sha256Hex } from '../../shared/db/api-keys';
 import { projectRoot } from '../../shared/dev/postgres';
 
 const run = promisify(execFile);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Client, Receiver } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
-import { createKey } from '../../shared/db/keys';
+import { createKey } from '../../shared/db/api-keys';
 import { freePort, migrate, startEmbedded, type Database } from '../../shared/dev/postgres';
 import { startWorker, type WorkerProcess } from '../../shared/dev/wrangler';
 import { createLogging } from '../../shared/logging';

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { createSql, type Sql } from '../../shared/db/client';
-import { createKey, type Scope } from '../../shared/db/keys';
+import { createKey, type Scope } from '../../shared/db/api-keys';
 
 export const BASE = 'http://logs.test';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogging } from '../../../shared/logging';
 import { createSql } from '../../../shared/db/client';
-import { createKey } from '../../../shared/db/keys';
+import { createKey } from '../../../shared/db/api-keys';
 import { freePort, projectRoot } from '../../../shared/dev/postgres';
 import { startWorker, type WorkerProcess } from '../../../shared/dev/wrangler';
 
