@@ -1,7 +1,7 @@
 /** GET /v1/stats/latency: each operation's p95 latency as a time series over the window (the dashboard's latency chart). */
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses } from '../../shared/api';
-import { latencySeries } from '../../shared/query/sql';
+import { latencySeries } from '../../shared/query';
 import { requireKey } from '../middleware/auth';
 import type { App } from '../types';
 import { scopedServices } from './logs';

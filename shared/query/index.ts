@@ -5,6 +5,7 @@
 export { decodeToken, encodeToken, InvalidCursorError } from './cursor';
 export {
   errorStats,
+  latencySeries,
   performanceStats,
   searchLogs,
   tailLogs,

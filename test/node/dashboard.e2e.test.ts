@@ -9,7 +9,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSql } from '../../shared/db/client';
-import { createKey } from '../../shared/db/keys';
+import { createKey } from '../../shared/db/api-keys';
 import { freePort, projectRoot } from '../../shared/dev/postgres';
 import { startWorker, type WorkerProcess } from '../../shared/dev/wrangler';
 
@@ -24,7 +24,11 @@ const service = `dash_${crypto.randomUUID().slice(0, 8)}`;
 const cid = `trade-${crypto.randomUUID().slice(0, 8)}`;
 
 async function ingest(logs: unknown[], metrics: unknown[] = [], key = writeKey) {
-  const res = await fetch(`${worker.url}/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ logs, metrics }) });
+  const res = await fetch(`${worker.url}/v1/ingest`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ logs, metrics }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -35,7 +39,9 @@ async function ingest(logs: unknown[], metrics: unknown[] = [], key = writeKey) 
 async function underStrictCsp(page: Page, path: string): Promise<string[]> {
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
   await page.route(`${worker.url}${path}`, async (route) => {
     const res = await route.fetch();
     await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': "script-src 'self'" } });
@@ -43,36 +49,79 @@ async function underStrictCsp(page: Page, path: string): Promise<string[]> {
   return problems;
 }
 
+// Functions, not strings, for page.evaluate / waitForFunction: under script-src 'self' the page may not
+// eval a string. They run in the page, where globalThis is the window; the project's types have no DOM
+// lib, so what they use of it is declared here.
+interface ChartAxis {
+  font: [string];
+  ticks: { size: number };
+  gap: number;
+  _pos: number;
+  _values: string[];
+  _splits: number[];
+}
+interface Chart {
+  scales: { x: { min: number; max: number } };
+  axes: ChartAxis[];
+  series: { label: string }[];
+  data: (number | null)[][];
+}
+interface PageElement {
+  tagName: string;
+  src?: string;
+  attributes: Iterable<{ name: string }>;
+}
+interface PageGlobals {
+  __charts?: { errors?: Chart; latency?: Chart };
+  devicePixelRatio: number;
+  document: {
+    scripts: Iterable<PageElement>;
+    querySelectorAll(selector: string): Iterable<PageElement>;
+    createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } };
+  };
+}
+
 /** What the page's scripts are made of: inline scripts and inline event handlers (both should be none). */
-const inlineCode = `({
-  scripts: [...document.scripts].filter((s) => !s.src).length,
-  handlers: [...document.querySelectorAll('*')].flatMap((e) => [...e.attributes].filter((a) => /^on/i.test(a.name)).map((a) => e.tagName + '@' + a.name)),
-})`;
+const inlineCode = () => {
+  const { document } = globalThis as unknown as PageGlobals;
+  return {
+    scripts: [...document.scripts].filter((s) => !s.src).length,
+    handlers: [...document.querySelectorAll('*')].flatMap((e) =>
+      [...e.attributes].filter((a) => /^on/i.test(a.name)).map((a) => `${e.tagName}@${a.name}`),
+    ),
+  };
+};
+
+const chartsDrawn = () => {
+  const { __charts } = globalThis as unknown as PageGlobals;
+  return Boolean(__charts?.errors && __charts.latency);
+};
 
 /** The charts, read from the uPlot instances: x ranges, the errors y axis's labels and room, the latency series. */
-const chartFacts = `(() => {
-  const { errors, latency } = window.__charts;
-  const y = errors.axes[1];
+const chartFacts = () => {
+  const { __charts, document, devicePixelRatio } = globalThis as unknown as PageGlobals;
+  const { errors, latency } = __charts as { errors: Chart; latency: Chart };
   const ctx = document.createElement('canvas').getContext('2d');
-  ctx.font = y.font[0];
-  const widths = y._values.map((v) => ctx.measureText(v).width / devicePixelRatio);
-  const ly = latency.axes[1];
-  ctx.font = ly.font[0];
-  const lwidths = ly._values.map((v) => ctx.measureText(v).width / devicePixelRatio);
+  // Left edge of the widest tick label (uPlot right-aligns them against the ticks at the plot's
+  // edge), in CSS pixels from the chart's left: >= 0 is fully visible.
+  const labelLeft = (axis: ChartAxis) => {
+    ctx.font = axis.font[0];
+    return axis._pos - axis.ticks.size - axis.gap - Math.max(...axis._values.map((v) => ctx.measureText(v).width / devicePixelRatio));
+  };
+  const y = errors.axes[1]!;
   return {
     now: Date.now() / 1000,
     errorsX: [errors.scales.x.min, errors.scales.x.max],
-    errorsMax: Math.max(...errors.data[1]),
+    errorsMax: Math.max(...(errors.data[1] as number[])),
     yLabels: y._values,
     ySplits: y._splits,
-    // Left edge of the widest label (uPlot right-aligns them against the ticks at the plot's edge): >= 0 is fully visible.
-    yLabelLeft: y._pos - y.ticks.size - y.gap - Math.max(...widths),
+    yLabelLeft: labelLeft(y),
     latencyX: [latency.scales.x.min, latency.scales.x.max],
     latencyLabels: latency.series.slice(1).map((s) => s.label),
     latencyPoints: latency.data.slice(1).map((d) => d.filter((v) => v != null).length),
-    latencyLabelLeft: ly._pos - ly.ticks.size - ly.gap - Math.max(...lwidths),
+    latencyLabelLeft: labelLeft(latency.axes[1]!),
   };
-})()`;
+};
 
 beforeAll(async () => {
   if (!existsSync('/usr/bin/chromium')) throw new Error('Chromium is missing: apt-get install -y chromium (.ci/run does it)');
@@ -82,7 +131,14 @@ beforeAll(async () => {
   writeKey = (await createKey(sql, { service })).key;
   await ingest(
     [
-      { service, level: 'INFO', message: 'Order ORD1 created', correlation_id: cid, data: { symbol: 'AAPL', qty: 100 }, event_type: 'trading' },
+      {
+        service,
+        level: 'INFO',
+        message: 'Order ORD1 created',
+        correlation_id: cid,
+        data: { symbol: 'AAPL', qty: 100 },
+        event_type: 'trading',
+      },
       { service, level: 'ERROR', message: 'Venue rejected ORD1', correlation_id: cid, data: { symbol: 'AAPL', reason: 'price band' } },
       { service, level: 'INFO', message: 'Heartbeat', data: { symbol: 'MSFT' } },
     ],
@@ -90,7 +146,16 @@ beforeAll(async () => {
   );
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 120_000);
 
@@ -131,13 +196,23 @@ describe('dashboard', () => {
     await page.waitForFunction("document.querySelector('#tail-state').textContent === '(live)'");
     await new Promise((r) => setTimeout(r, 1500));
     await ingest([{ service, level: 'WARNING', message: 'Live: position limit near', data: { pct: 93 } }]);
-    await page.waitForFunction("document.querySelector('#tail tbody').textContent.includes('Live: position limit near')", null, { timeout: 15_000 });
+    await page.waitForFunction("document.querySelector('#tail tbody').textContent.includes('Live: position limit near')", null, {
+      timeout: 15_000,
+    });
     await page.click('#tail-toggle');
     expect(await page.textContent('#tail-state')).toBe('(paused)');
     await page.screenshot({ path: path.join(shots, 'tail.png'), fullPage: true });
 
     // Charts drew (uPlot canvases), and a phone-sized screen still shows the page without overflow.
     expect(await page.locator('#errors-chart canvas').count()).toBeGreaterThan(0);
+    // One error in one bucket: the x axis is still the 24 h window, and the y ticks are whole (not 0.2, 0.4, …).
+    await page.waitForFunction(chartsDrawn);
+    const one = await page.evaluate(chartFacts);
+    expect(one.errorsMax).toBe(1);
+    expect(one.errorsX[1]! - one.errorsX[0]!).toBeCloseTo(86_400, 0);
+    expect(one.ySplits.every((v) => Number.isInteger(v))).toBe(true);
+    expect(one.yLabels).toEqual(one.ySplits.map(String));
+    expect(one.latencyLabels).toEqual([`${service}/route_order`]);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     await page.waitForSelector('#results tbody tr.rec');
@@ -155,13 +230,31 @@ describe('dashboard', () => {
     const chartRead = (await createKey(sql, { service: chartService, scopes: ['read'] })).key;
     const chartWrite = (await createKey(sql, { service: chartService })).key;
     const at = new Date(Date.now() - 2 * 3600_000).toISOString();
-    const batches = Array.from({ length: 34 }, (_, b) => Array.from({ length: Math.min(1000, 33_333 - b * 1000) }, (_, i) => ({ service: chartService, level: 'ERROR', message: `Venue timeout ${b * 1000 + i}`, timestamp: at })));
+    const batches = Array.from({ length: 34 }, (_, b) =>
+      Array.from({ length: Math.min(1000, 33_333 - b * 1000) }, (_, i) => ({
+        service: chartService,
+        level: 'ERROR',
+        message: `Venue timeout ${b * 1000 + i}`,
+        timestamp: at,
+      })),
+    );
     for (let i = 0; i < batches.length; i += 4) await Promise.all(batches.slice(i, i + 4).map((logs) => ingest(logs, [], chartWrite)));
     const operations = ['route_order', 'risk_check', 'send_fill'];
     const bucketStart = (hoursAgo: number) => Math.floor((Date.now() / 1000 - hoursAgo * 3600) / 1440) * 1440; // the API's 24 h buckets
-    await ingest([], operations.flatMap((operation, o) => [5, 3, 1].flatMap((hoursAgo) => [1, 2, 3].map((k) => ({
-      service: chartService, operation, execution_time_ms: (o + 1) * 10 * k + hoursAgo, timestamp: new Date((bucketStart(hoursAgo) + 60 + k) * 1000).toISOString(),
-    })))), chartWrite);
+    await ingest(
+      [],
+      operations.flatMap((operation, o) =>
+        [5, 3, 1].flatMap((hoursAgo) =>
+          [1, 2, 3].map((k) => ({
+            service: chartService,
+            operation,
+            execution_time_ms: (o + 1) * 10 * k + hoursAgo,
+            timestamp: new Date((bucketStart(hoursAgo) + 60 + k) * 1000).toISOString(),
+          })),
+        ),
+      ),
+      chartWrite,
+    );
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems = await underStrictCsp(page, '/');
@@ -169,18 +262,17 @@ describe('dashboard', () => {
     expect(await page.evaluate(inlineCode)).toEqual({ scripts: 0, handlers: [] });
     await page.fill('#key', chartRead);
     await page.click('#save-key');
-    await page.waitForFunction('window.__charts && window.__charts.errors && window.__charts.latency');
-    await page.locator('#latency-chart').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(shots, 'charts.png'), fullPage: true });
+    await page.waitForFunction(chartsDrawn);
+    await page.locator('.charts').screenshot({ path: path.join(shots, 'charts.png') });
 
     for (const width of [1280, 390]) {
       if (width !== 1280) {
         await page.setViewportSize({ width, height: 844 });
         await page.reload();
-        await page.waitForFunction('window.__charts && window.__charts.errors && window.__charts.latency');
-        await page.screenshot({ path: path.join(shots, 'charts-phone.png'), fullPage: true });
+        await page.waitForFunction(chartsDrawn);
+        await page.locator('.charts').screenshot({ path: path.join(shots, 'charts-phone.png') });
       }
-      const f = await page.evaluate<{ now: number; errorsX: number[]; errorsMax: number; yLabels: string[]; ySplits: number[]; yLabelLeft: number; latencyX: number[]; latencyLabels: string[]; latencyPoints: number[]; latencyLabelLeft: number }>(chartFacts);
+      const f = await page.evaluate(chartFacts);
       // x: the window, now-24 h .. now (to the second), not the data's extent.
       expect(f.errorsX[1]! - f.errorsX[0]!).toBeCloseTo(86_400, 0);
       expect(Math.abs(f.errorsX[1]! - f.now)).toBeLessThan(60);
@@ -193,7 +285,7 @@ describe('dashboard', () => {
       expect(f.yLabelLeft).toBeGreaterThanOrEqual(0);
       expect(f.latencyLabelLeft).toBeGreaterThanOrEqual(0);
       // latency: one series per service/operation, each with its 3 buckets.
-      expect([...f.latencyLabels].sort()).toEqual(operations.map((o) => `${chartService}/${o}`));
+      expect([...f.latencyLabels].sort()).toEqual(operations.map((o) => `${chartService}/${o}`).sort());
       expect(f.latencyPoints).toEqual([3, 3, 3]);
     }
     expect(await page.textContent('#errors-table')).toContain('33333');
@@ -207,7 +299,7 @@ describe('dashboard', () => {
   it('serves the API docs page from the OpenAPI document', async () => {
     const page = await browser.newPage();
     await page.goto(`${worker.url}/docs`);
-    await page.waitForSelector('h2');
+    await page.waitForSelector('.opblock-summary-path'); // was 'h2' (the hand-written page's); Swagger UI's title is an h1
     expect(await page.textContent('#out')).toContain('/v1/logs');
   });
 
@@ -215,10 +307,12 @@ describe('dashboard', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems = await underStrictCsp(page, '/docs');
     const external: string[] = [];
-    page.on('request', (r) => { if (!r.url().startsWith(worker.url) && !r.url().startsWith('data:')) external.push(r.url()); });
+    page.on('request', (r) => {
+      if (!r.url().startsWith(worker.url) && !r.url().startsWith('data:')) external.push(r.url());
+    });
     await page.goto(`${worker.url}/docs`);
-    await page.waitForSelector('.swagger-ui .info h2.title');
-    expect(await page.textContent('.swagger-ui .info h2.title')).toContain('Trading log ingest');
+    await page.waitForSelector('.swagger-ui .info .title');
+    expect(await page.textContent('.swagger-ui .info .title')).toContain('Trading log ingest');
     await page.waitForSelector('.opblock-summary-path');
     const paths = await page.locator('.opblock-summary-path').evaluateAll((els) => els.map((e) => e.getAttribute('data-path')));
     expect(paths).toEqual(expect.arrayContaining(['/v1/ingest', '/v1/logs', '/v1/stats/latency']));
@@ -232,14 +326,18 @@ describe('dashboard', () => {
     await page.click('.opblock-summary-path[data-path="/v1/logs"]');
     await page.click('.opblock.is-open .try-out__btn');
     await page.click('.opblock.is-open .execute');
-    await page.waitForSelector('.opblock.is-open .live-responses-table .response-col_status');
-    expect((await page.textContent('.opblock.is-open .live-responses-table .response-col_status'))?.trim()).toBe('200');
+    await page.waitForSelector('.opblock.is-open .live-responses-table tbody .response-col_status');
+    expect((await page.textContent('.opblock.is-open .live-responses-table tbody .response-col_status'))?.trim()).toBe('200');
     expect(await page.textContent('.opblock.is-open .live-responses-table')).toContain('Venue rejected ORD1');
     await page.screenshot({ path: path.join(shots, 'docs.png'), fullPage: true });
     expect(problems).toEqual([]);
     expect(external).toEqual([]);
 
-    for (const [asset, type] of [['swagger-ui-bundle.js', /^text\/javascript/], ['swagger-ui.css', /^text\/css/], ['docs.js', /^text\/javascript/]] as const) {
+    for (const [asset, type] of [
+      ['swagger-ui-bundle.js', /^text\/javascript/],
+      ['swagger-ui.css', /^text\/css/],
+      ['docs.js', /^text\/javascript/],
+    ] as const) {
       expect((await fetch(`${worker.url}/assets/${asset}`)).headers.get('content-type')).toMatch(type);
     }
   }, 60_000);

@@ -27,7 +27,12 @@ beforeAll(async () => {
   other = uniqueService('risk');
   readKey = await makeKey(service, ['read']);
   ingestKey = await makeKey(service);
-  const metric = (operation: string, at: number, ms: number, svc = service) => ({ service: svc, operation, execution_time_ms: ms, timestamp: new Date(at * 1000).toISOString() });
+  const metric = (operation: string, at: number, ms: number, svc = service) => ({
+    service: svc,
+    operation,
+    execution_time_ms: ms,
+    timestamp: new Date(at * 1000).toISOString(),
+  });
   const metrics = [
     ...[10, 20, 30, 40, 100].map((ms, i) => metric('create_order', a + 10 + i * 60, ms)),
     metric('create_order', b + 30, 5),
@@ -51,12 +56,19 @@ describe('GET /v1/stats/latency', () => {
       bucket_seconds: BUCKET,
       series: [
         { service, operation: 'cancel_order', points: [{ bucket: iso(b), count: 2, p95_ms: 1.95 }] },
-        { service, operation: 'create_order', points: [{ bucket: iso(a), count: 5, p95_ms: 88 }, { bucket: iso(b), count: 1, p95_ms: 5 }] },
+        {
+          service,
+          operation: 'create_order',
+          points: [
+            { bucket: iso(a), count: 5, p95_ms: 88 },
+            { bucket: iso(b), count: 1, p95_ms: 5 },
+          ],
+        },
       ],
     } satisfies LatencySeries);
   });
 
-  it('defaults to 24 h and to the key\'s service; filters by operation; reads archived days', async () => {
+  it("defaults to 24 h and to the key's service; filters by operation; reads archived days", async () => {
     const body = (await (await get('/v1/stats/latency')).json()) as LatencySeries;
     expect(body.window).toBe('24h');
     expect(body.series.map((s) => `${s.service}/${s.operation}`)).toEqual([`${service}/cancel_order`, `${service}/create_order`]);
@@ -90,12 +102,23 @@ describe('GET /v1/stats/latency', () => {
     expect(((await bad.json()) as { issues?: { path: string }[] }).issues?.map((i) => i.path)).toContain('window');
     const unknown = await get('/v1/stats/latency?colour=red');
     expect(unknown.status).toBe(400);
-    expect(((await unknown.json()) as { code: string; issues?: { message: string }[] }).issues?.map((i) => i.message).join()).toMatch(/colour/);
+    expect(((await unknown.json()) as { code: string; issues?: { message: string }[] }).issues?.map((i) => i.message).join()).toMatch(
+      /colour/,
+    );
   });
 
   it('is in the OpenAPI document, with its response schema and the bearer scheme', async () => {
     const doc = (await (await get('/openapi.json', null)).json()) as {
-      paths: Record<string, { get?: { security?: unknown; parameters?: { name: string }[]; responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> } }>;
+      paths: Record<
+        string,
+        {
+          get?: {
+            security?: unknown;
+            parameters?: { name: string }[];
+            responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+          };
+        }
+      >;
       components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
     };
     const op = doc.paths['/v1/stats/latency']?.get;
