@@ -31,7 +31,7 @@ module.exports = {
     },
     {
       name: 'features-through-their-index',
-      comment: "Another feature is reached through its public entry (its index.ts), never its internals.",
+      comment: 'Another feature is reached through its public entry (its index.ts), never its internals.',
       severity: 'error',
       from: { path: '^(functions|shared)/([^/]+)/' },
       to: { path: `^shared/${FEATURES}/`, pathNot: ['^shared/$2/', `^shared/${FEATURES}/index\\.ts$`] },

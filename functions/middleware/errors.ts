@@ -25,7 +25,10 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
     return errorResponse(c, databaseUnavailable());
   }
   if (logger) logger.exception(error, 'unhandled error', { path: c.req.path });
-  else console.error(JSON.stringify({ level: 'ERROR', requestId: c.get('requestId'), event: 'unhandled_error', error: String(error), stack: error.stack }));
+  else
+    console.error(
+      JSON.stringify({ level: 'ERROR', requestId: c.get('requestId'), event: 'unhandled_error', error: String(error), stack: error.stack }),
+    );
   return errorResponse(c, new ApiError('INTERNAL', 'internal error'));
 };
 

@@ -88,7 +88,9 @@ async function readEnvelope(c: Context<AppEnv>): Promise<{ text: string; envelop
   }
   const envelope = IngestEnvelopeSchema.safeParse(json);
   if (!envelope.success) {
-    throw new ApiError('BAD_REQUEST', 'body must be an object with "logs" and/or "metrics" arrays', { issues: toRecordIssues(envelope.error) });
+    throw new ApiError('BAD_REQUEST', 'body must be an object with "logs" and/or "metrics" arrays', {
+      issues: toRecordIssues(envelope.error),
+    });
   }
   const count = (envelope.data.logs?.length ?? 0) + (envelope.data.metrics?.length ?? 0);
   if (count > settings.MAX_RECORDS_PER_REQUEST) {
@@ -111,7 +113,11 @@ async function queueForReplay(c: Context<AppEnv>, batch: ValidatedBatch, dbError
     return records;
   } catch (queueError) {
     if (!(queueError instanceof QueueUnavailableError)) throw queueError;
-    logger.error('database and queue unavailable; client must retry', { records, db_error: dbError.message, queue_error: queueError.reason });
+    logger.error('database and queue unavailable; client must retry', {
+      records,
+      db_error: dbError.message,
+      queue_error: queueError.reason,
+    });
     throw databaseUnavailable('the database is unavailable and the batch could not be queued; retry later');
   }
 }

@@ -27,7 +27,11 @@ export const LogsQuery = z
   .superRefine((q, ctx) => {
     for (const key of Object.keys(q)) {
       if (!FILTERS.includes(key) && !/^data\.[A-Za-z0-9_.-]{1,100}$/.test(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `unknown filter "${key}"; structured fields are filtered as data.<field>=<value>` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `unknown filter "${key}"; structured fields are filtered as data.<field>=<value>`,
+        });
       }
     }
   })

@@ -13,7 +13,14 @@ import { ApiError, errorResponses } from '../../shared/api';
 import { recordDeadLetter } from '../../shared/db/dead-letters';
 import { isTransientDbError } from '../../shared/db/transient';
 import { InvalidBatchError, storeTrusted } from '../../shared/ingest';
-import { publicBase, REPLAY_FAILED_PATH, REPLAY_PATH, ReplayDisabledError, SignatureError, verifyQStashSignature } from '../../shared/qstash';
+import {
+  publicBase,
+  REPLAY_FAILED_PATH,
+  REPLAY_PATH,
+  ReplayDisabledError,
+  SignatureError,
+  verifyQStashSignature,
+} from '../../shared/qstash';
 import type { App, AppEnv } from '../types';
 
 const MAX_REPLAY_BYTES = 10 * 1024 * 1024;
@@ -22,7 +29,10 @@ const ReplayResponseSchema = z
   .object({
     stored: z.number().int(),
     duplicates: z.number().int(),
-    deadLettered: z.boolean().optional().openapi({ description: 'Set when the batch can never be stored as it is: it was kept in logging.dead_letters' }),
+    deadLettered: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Set when the batch can never be stored as it is: it was kept in logging.dead_letters' }),
   })
   .openapi('ReplayResponse');
 export type ReplayResponse = z.infer<typeof ReplayResponseSchema>;
@@ -39,7 +49,10 @@ const replayRoute = createRoute({
   path: REPLAY_PATH,
   description: 'QStash delivering a queued batch (Upstash-Signature required). 503 while the database is down.',
   request: signed,
-  responses: { 200: { description: 'Stored, or kept as a dead letter', content: { 'application/json': { schema: ReplayResponseSchema } } }, ...errors },
+  responses: {
+    200: { description: 'Stored, or kept as a dead letter', content: { 'application/json': { schema: ReplayResponseSchema } } },
+    ...errors,
+  },
 });
 
 const failedRoute = createRoute({
@@ -114,7 +127,9 @@ async function replayFailed(c: Context<AppEnv>) {
   } catch {
     throw new ApiError('BAD_REQUEST', 'failure callback body is not JSON');
   }
-  const payload = callback.sourceBody ? new TextDecoder().decode(Uint8Array.from(atob(callback.sourceBody), (ch) => ch.charCodeAt(0))) : body;
+  const payload = callback.sourceBody
+    ? new TextDecoder().decode(Uint8Array.from(atob(callback.sourceBody), (ch) => ch.charCodeAt(0)))
+    : body;
   const lastAnswer = callback.body ? atob(callback.body).slice(0, 500) : '';
   await recordDeadLetter(c.get('sql'), {
     kind: 'retries_exhausted',
@@ -123,7 +138,10 @@ async function replayFailed(c: Context<AppEnv>) {
     payload,
     reason: `QStash gave up after ${callback.retried ?? '?'} retries; last answer ${callback.status ?? '?'} ${lastAnswer}`,
   });
-  c.get('logger').error('replay exhausted its retries; batch kept in dead_letters', { message_id: callback.sourceMessageId, dlq_id: callback.dlqId });
+  c.get('logger').error('replay exhausted its retries; batch kept in dead_letters', {
+    message_id: callback.sourceMessageId,
+    dlq_id: callback.dlqId,
+  });
   return c.json<KeptResponse>({ kept: true });
 }
 

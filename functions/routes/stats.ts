@@ -7,7 +7,15 @@ import type { App } from '../types';
 import { scopedServices } from './logs';
 
 /** The windows a stats query may look back over, in seconds. */
-export const WINDOWS: Record<string, number> = { '15m': 900, '1h': 3600, '6h': 21_600, '24h': 86_400, '7d': 604_800, '30d': 2_592_000, '90d': 7_776_000 };
+export const WINDOWS: Record<string, number> = {
+  '15m': 900,
+  '1h': 3600,
+  '6h': 21_600,
+  '24h': 86_400,
+  '7d': 604_800,
+  '30d': 2_592_000,
+  '90d': 7_776_000,
+};
 export const WindowSchema = z
   .enum(Object.keys(WINDOWS) as [string, ...string[]])
   .default('24h')
@@ -65,7 +73,10 @@ const errorsRoute = createRoute({
   security: [{ bearer: [] }],
   request: { query: z.strictObject({ window: WindowSchema, service: z.string().optional() }) },
   responses: {
-    200: { description: 'ERROR and CRITICAL counts by service and level, and per time bucket', content: { 'application/json': { schema: ErrorStatsSchema } } },
+    200: {
+      description: 'ERROR and CRITICAL counts by service and level, and per time bucket',
+      content: { 'application/json': { schema: ErrorStatsSchema } },
+    },
     ...errors,
   },
 });
@@ -75,7 +86,10 @@ export function registerStats(app: App) {
   app.openapi(performanceRoute, async (c) => {
     const q = c.req.valid('query');
     const service = scopedServices(c.get('apiKey').service, q.service ? [q.service] : undefined)?.[0];
-    return c.json({ window: q.window, operations: await performanceStats(c.get('sql'), since(q.window), { service, operation: q.operation }) }, 200);
+    return c.json(
+      { window: q.window, operations: await performanceStats(c.get('sql'), since(q.window), { service, operation: q.operation }) },
+      200,
+    );
   });
   app.openapi(errorsRoute, async (c) => {
     const q = c.req.valid('query');

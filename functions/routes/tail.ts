@@ -30,7 +30,9 @@ export function registerTail(app: App, options: TailOptions = {}) {
     if (!parsed.success) throw new ApiError('BAD_REQUEST', 'invalid request parameters', { issues: toRecordIssues(parsed.error) });
     const filter: LogFilter = filterFromQuery(parsed.data, c.get('apiKey').service);
     const resume = c.req.header('last-event-id') ?? parsed.data.cursor;
-    let cursor: TailCursor = resume ? decodeTail(resume) : { receivedAt: new Date().toISOString(), id: '00000000-0000-0000-0000-000000000000' };
+    let cursor: TailCursor = resume
+      ? decodeTail(resume)
+      : { receivedAt: new Date().toISOString(), id: '00000000-0000-0000-0000-000000000000' };
     const database = c.get('database');
 
     return streamSSE(c, async (stream) => {
@@ -41,7 +43,8 @@ export function registerTail(app: App, options: TailOptions = {}) {
       let strict = true;
       // Nothing at or before where the client resumed is sent again, even from the lag window.
       const floor = cursor;
-      const afterFloor = (receivedAt: string, id: string) => receivedAt > floor.receivedAt || (receivedAt === floor.receivedAt && id > floor.id);
+      const afterFloor = (receivedAt: string, id: string) =>
+        receivedAt > floor.receivedAt || (receivedAt === floor.receivedAt && id > floor.id);
       let lastPing = Date.now();
       try {
         while (!stream.aborted && Date.now() < until) {
@@ -76,7 +79,8 @@ export function registerTail(app: App, options: TailOptions = {}) {
 const route = createRoute({
   method: 'get',
   path: '/v1/tail',
-  description: 'Server-Sent Events (`event: log`, data = a LogRecord) of new logs matching the /v1/logs filters, in arrival order. Resumes after Last-Event-ID.',
+  description:
+    'Server-Sent Events (`event: log`, data = a LogRecord) of new logs matching the /v1/logs filters, in arrival order. Resumes after Last-Event-ID.',
   security: [{ bearer: [] }],
   request: { query: LogsQuery },
   responses: {

@@ -32,7 +32,10 @@ const route = createRoute({
   security: [{ bearer: [] }],
   request: { params: z.object({ correlation_id: z.string().min(1).max(100) }) },
   responses: {
-    200: { description: 'Every log and metric of the correlation id, oldest first', content: { 'application/json': { schema: TraceSchema } } },
+    200: {
+      description: 'Every log and metric of the correlation id, oldest first',
+      content: { 'application/json': { schema: TraceSchema } },
+    },
     ...errorResponses('BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'DATABASE_UNAVAILABLE'),
   },
 });
@@ -50,7 +53,11 @@ export function registerTraces(app: App) {
         correlation_id,
         started_at: events[0]?.timestamp ?? null,
         duration_ms: end - start,
-        events: events.map(({ execution_time_ms, ...e }) => ({ ...e, offset_ms: Date.parse(e.timestamp) - start, duration_ms: execution_time_ms })),
+        events: events.map(({ execution_time_ms, ...e }) => ({
+          ...e,
+          offset_ms: Date.parse(e.timestamp) - start,
+          duration_ms: execution_time_ms,
+        })),
       },
       200,
     );

@@ -14,7 +14,10 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, description: 'Too many records or bytes' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Not application/json, or an encoding other than gzip' },
   INTERNAL: { status: 500, description: 'An unexpected error; details are in the service logs' },
-  DATABASE_UNAVAILABLE: { status: 503, description: 'The database (and, for ingest, the queue) cannot take the request now; retry after Retry-After' },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    description: 'The database (and, for ingest, the queue) cannot take the request now; retry after Retry-After',
+  },
   REPLAY_DISABLED: { status: 503, description: 'The QStash signing keys are not configured' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

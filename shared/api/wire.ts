@@ -27,7 +27,12 @@ export const ServiceSchema = z
 /** RFC 3339 with an offset (`2025-10-01T10:30:45.123Z`), or milliseconds since the epoch. */
 export const TimestampSchema = z.union([
   z.iso.datetime({ offset: true, error: 'timestamp must be an RFC 3339 date-time with an offset, or epoch milliseconds' }),
-  z.number().int().min(0).max(8.64e15).transform((ms) => new Date(ms).toISOString()),
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(8.64e15)
+    .transform((ms) => new Date(ms).toISOString()),
 ]);
 
 const Id = z.uuid({ error: 'id must be a UUID' });
@@ -36,10 +41,9 @@ const CorrelationId = z.string().min(1).max(100);
  * Structured fields, stored as JSONB: any JSON object. Checked by shape only (not rebuilt key by
  * key as z.record would), since every value that JSON can carry is storable.
  */
-const Data = z.custom<Record<string, unknown>>(
-  (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-  { error: 'data must be a JSON object' },
-);
+const Data = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+  error: 'data must be a JSON object',
+});
 
 // numeric(10,3) and numeric(5,2) in the schema: larger values would make Postgres refuse the batch.
 const NUMERIC_10_3_MAX = 9_999_999.999;
@@ -117,14 +121,10 @@ export const IngestResponseSchema = z
     duplicates: z.number().int().meta({ description: 'How many of the accepted records had been stored before (same id and timestamp)' }),
     sanitized: z.number().int().meta({ description: 'Records with a NUL character or a lone surrogate replaced by U+FFFD before storing' }),
     rejected: z.array(RejectedRecordSchema),
-    queued: z
-      .number()
-      .int()
-      .optional()
-      .meta({
-        description:
-          'Present (202) when the database could not take the batch now: this many valid records were handed to the queue and will be stored when it recovers (exactly once, by their ids)',
-      }),
+    queued: z.number().int().optional().meta({
+      description:
+        'Present (202) when the database could not take the batch now: this many valid records were handed to the queue and will be stored when it recovers (exactly once, by their ids)',
+    }),
   })
   .meta({ id: 'IngestResponse' });
 export type IngestResponse = z.infer<typeof IngestResponseSchema>;

@@ -34,7 +34,10 @@ const sql = createSql(db.url, { max: 2 });
 try {
   if (!process.env.DATABASE_URL) await migrate(db.url); // the embedded database is ours to keep current
   const summary = await runRetentionJob(sql, retentionPolicy(settings), {
-    now, dryRun: values['dry-run'], progress: (l) => console.log(l), flushTimeoutMs: 5_000,
+    now,
+    dryRun: values['dry-run'],
+    progress: (l) => console.log(l),
+    flushTimeoutMs: 5_000,
   });
   failed = summary.errors.length > 0;
   console.log(JSON.stringify(summary));

@@ -64,7 +64,8 @@ async function main() {
     if (!client) console.log('QStash DLQ: not checked (QSTASH_URL unset and no local QStash running)');
     if (command === 'list') {
       console.log(`${letters.length} dead letters waiting in logging.dead_letters`);
-      for (const l of letters) console.log(`  #${l.id} ${l.kind} ${l.created_at.toISOString()} message=${l.source_message_id ?? '-'} ${l.reason.slice(0, 160)}`);
+      for (const l of letters)
+        console.log(`  #${l.id} ${l.kind} ${l.created_at.toISOString()} message=${l.source_message_id ?? '-'} ${l.reason.slice(0, 160)}`);
       if (client) console.log(`${dlq.length} replay messages in QStash's DLQ`);
       for (const m of dlq) console.log(`  ${m.dlqId} message=${m.messageId} last status ${m.responseStatus ?? '?'}`);
       return;

@@ -30,7 +30,8 @@ async function main() {
   let scopes: Scope[] = [];
   if (command === 'create') {
     if (!arg) fail(USAGE);
-    if (arg !== '*' && !ServiceSchema.safeParse(arg).success) fail(`invalid service name "${arg}": 1-50 letters, digits, "_", "." or "-", or "*"`);
+    if (arg !== '*' && !ServiceSchema.safeParse(arg).success)
+      fail(`invalid service name "${arg}": 1-50 letters, digits, "_", "." or "-", or "*"`);
     scopes = values.scopes!.split(',').map((s) => s.trim()) as Scope[];
     const unknown = scopes.filter((s) => !SCOPES.includes(s));
     if (unknown.length || scopes.length === 0) fail(`unknown scope(s) ${unknown.join(', ')}; valid: ${SCOPES.join(', ')}`);
@@ -50,7 +51,9 @@ async function main() {
       if (keys.length === 0) console.log('no keys');
       for (const k of keys) {
         const state = k.revoked_at ? `revoked ${k.revoked_at.toISOString()}` : 'active';
-        console.log(`${k.id}  ${k.prefix}…  service=${k.service}  scopes=${k.scopes.join(',')}  ${state}  created ${k.created_at.toISOString()}${k.name ? `  name=${k.name}` : ''}`);
+        console.log(
+          `${k.id}  ${k.prefix}…  service=${k.service}  scopes=${k.scopes.join(',')}  ${state}  created ${k.created_at.toISOString()}${k.name ? `  name=${k.name}` : ''}`,
+        );
       }
     } else {
       if (!/^[0-9a-f-]{36}$/i.test(arg!)) fail(`"${arg}" is not a key id (see npm run keys -- list)`);

@@ -16,7 +16,11 @@ const port = Number(process.env.PORT ?? 8787);
 const log = (line: string) => console.log(`[start] ${line}`);
 
 const db = await openDatabase({ log: (l) => process.env.DEBUG && console.log(`[postgres] ${l}`) });
-log(db.startedHere ? `embedded Postgres ready (${db.url.replace(/:[^:@/]+@/, ':***@')})` : `using ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'the running embedded Postgres'}`);
+log(
+  db.startedHere
+    ? `embedded Postgres ready (${db.url.replace(/:[^:@/]+@/, ':***@')})`
+    : `using ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'the running embedded Postgres'}`,
+);
 log(`migrations: ${(await migrate(db.url)).trim().replace(/\n/g, '; ') || 'up to date'}`);
 const sql = createSql(db.url, { max: 1 });
 const premakeDays = parseSettings(process.env).PARTITION_PREMAKE_DAYS;
@@ -69,4 +73,6 @@ try {
 worker!.child.once('exit', (code) => void stop(code ?? 1));
 log(`service ready at ${worker!.url}`);
 log('create an ingest key:  npm run keys -- create <service|*>');
-log(`then:  curl -X POST ${worker!.url}/v1/ingest -H "Authorization: Bearer <key>" -H "Content-Type: application/json" -d '{"logs":[{"service":"execution","level":"INFO","message":"hello"}]}'`);
+log(
+  `then:  curl -X POST ${worker!.url}/v1/ingest -H "Authorization: Bearer <key>" -H "Content-Type: application/json" -d '{"logs":[{"service":"execution","level":"INFO","message":"hello"}]}'`,
+);

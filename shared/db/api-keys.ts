@@ -20,11 +20,13 @@ export interface ApiKeyInfo extends ApiKey {
   revoked_at: Date | null;
 }
 
-
 /** A new random key: `lk_` and 43 base64url characters (256 bits). */
 export function generateKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const b64 = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const b64 = btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
   return `lk_${b64}`;
 }
 

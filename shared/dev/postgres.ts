@@ -39,7 +39,10 @@ export function embeddedUrl(port: number): string {
 export function portIsOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -144,8 +147,17 @@ function dbmateUrl(url: string): string {
 /** Applies sql/migrations with dbmate (`up`, or any other dbmate command). */
 export async function migrate(url: string, command: 'up' | 'down' | 'status' = 'up'): Promise<string> {
   const bin = path.join(projectRoot, 'node_modules', '.bin', 'dbmate');
-  const args = ['--url', dbmateUrl(url), '--migrations-dir', path.join(projectRoot, 'sql', 'migrations'),
-    '--no-dump-schema', '--wait', '--wait-timeout', '30s', command];
+  const args = [
+    '--url',
+    dbmateUrl(url),
+    '--migrations-dir',
+    path.join(projectRoot, 'sql', 'migrations'),
+    '--no-dump-schema',
+    '--wait',
+    '--wait-timeout',
+    '30s',
+    command,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -16,7 +16,10 @@ function guardedConnect(...args) {
   const originalPipe = socket.pipe;
   socket.pipe = function pipe(destination, options) {
     if (destination instanceof net.Socket) {
-      destination.on('error', () => { destination.destroy(); socket.destroy(); });
+      destination.on('error', () => {
+        destination.destroy();
+        socket.destroy();
+      });
       destination.on('close', () => socket.destroy());
       socket.on('close', () => destination.destroy());
     }

@@ -34,7 +34,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerPr
         CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: options.databaseUrl,
         WRANGLER_SEND_METRICS: 'false',
         // Keeps wrangler alive when the database goes away (see the file's comment).
-        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${path.join(projectRoot, 'shared', 'dev', 'wrangler-hyperdrive-guard.cjs')}`].filter(Boolean).join(' '),
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${path.join(projectRoot, 'shared', 'dev', 'wrangler-hyperdrive-guard.cjs')}`]
+          .filter(Boolean)
+          .join(' '),
       },
     },
   );

@@ -16,7 +16,11 @@ export interface Stored {
  * so storing the same batch twice adds nothing. With `allOrNothing`, a batch with any invalid
  * record stores nothing and throws InvalidBatchError.
  */
-export async function storeTrusted(sql: Sql, envelope: { logs?: unknown[]; metrics?: unknown[] }, options: { allOrNothing?: boolean } = {}): Promise<Stored> {
+export async function storeTrusted(
+  sql: Sql,
+  envelope: { logs?: unknown[]; metrics?: unknown[] },
+  options: { allOrNothing?: boolean } = {},
+): Promise<Stored> {
   const batch = validateBatch(envelope, trustedPolicy());
   if (options.allOrNothing && batch.rejected.length) throw new InvalidBatchError(batch.rejected);
   const result = await insertBatch(sql, batch.logs, batch.metrics);

@@ -7,14 +7,7 @@
 import type { z } from 'zod';
 import type { LogRow, MetricRow } from './types';
 import { sanitize } from './sanitize';
-import {
-  MetricSchema,
-  SystemLogSchema,
-  toRecordIssues,
-  type RecordIssue,
-  type RecordKind,
-  type RejectedRecord,
-} from '../api/wire';
+import { MetricSchema, SystemLogSchema, toRecordIssues, type RecordIssue, type RecordKind, type RejectedRecord } from '../api/wire';
 
 export interface ValidationPolicy {
   /** The key's service: records naming another one are refused as spoofed. '*' allows all. */
@@ -41,10 +34,7 @@ export function trustedPolicy(): ValidationPolicy {
   return { service: '*', nowMs: Date.now(), maxFutureSkewMs: Infinity, maxAgeMs: Infinity, sanitize: true };
 }
 
-export function validateBatch(
-  envelope: { logs?: unknown[]; metrics?: unknown[] },
-  policy: ValidationPolicy,
-): ValidatedBatch {
+export function validateBatch(envelope: { logs?: unknown[]; metrics?: unknown[] }, policy: ValidationPolicy): ValidatedBatch {
   const rejected: RejectedRecord[] = [];
   let sanitized = 0;
   const nowIso = new Date(policy.nowMs).toISOString();
@@ -79,27 +69,37 @@ export function validateBatch(
     return rows;
   }
 
-  const logs = validate('log', SystemLogSchema, envelope.logs, (r, id, timestamp): LogRow => ({
-    id,
-    timestamp,
-    service: r.service,
-    level: r.level,
-    message: r.message,
-    data: r.data ?? null,
-    correlation_id: r.correlation_id ?? null,
-    event_type: r.event_type ?? null,
-  }));
-  const metrics = validate('metric', MetricSchema, envelope.metrics, (r, id, timestamp): MetricRow => ({
-    id,
-    timestamp,
-    service: r.service,
-    operation: r.operation,
-    execution_time_ms: r.execution_time_ms,
-    memory_usage_mb: r.memory_usage_mb ?? null,
-    cpu_usage_percent: r.cpu_usage_percent ?? null,
-    correlation_id: r.correlation_id ?? null,
-    data: r.data ?? null,
-  }));
+  const logs = validate(
+    'log',
+    SystemLogSchema,
+    envelope.logs,
+    (r, id, timestamp): LogRow => ({
+      id,
+      timestamp,
+      service: r.service,
+      level: r.level,
+      message: r.message,
+      data: r.data ?? null,
+      correlation_id: r.correlation_id ?? null,
+      event_type: r.event_type ?? null,
+    }),
+  );
+  const metrics = validate(
+    'metric',
+    MetricSchema,
+    envelope.metrics,
+    (r, id, timestamp): MetricRow => ({
+      id,
+      timestamp,
+      service: r.service,
+      operation: r.operation,
+      execution_time_ms: r.execution_time_ms,
+      memory_usage_mb: r.memory_usage_mb ?? null,
+      cpu_usage_percent: r.cpu_usage_percent ?? null,
+      correlation_id: r.correlation_id ?? null,
+      data: r.data ?? null,
+    }),
+  );
   return { logs, metrics, rejected, sanitized };
 }
 

@@ -78,7 +78,13 @@ export function toWire(entry: Entry): WireLog | WireMetric {
     if (entry.eventType) out.event_type = entry.eventType;
     return out;
   }
-  const out: WireMetric = { id, timestamp, service: entry.service, operation: entry.operation, execution_time_ms: round3(entry.executionTimeMs) };
+  const out: WireMetric = {
+    id,
+    timestamp,
+    service: entry.service,
+    operation: entry.operation,
+    execution_time_ms: round3(entry.executionTimeMs),
+  };
   if (entry.memoryUsageMb !== undefined) out.memory_usage_mb = round3(entry.memoryUsageMb);
   if (entry.cpuUsagePercent !== undefined) out.cpu_usage_percent = Math.min(999.99, Math.round(entry.cpuUsagePercent * 100) / 100);
   if (entry.correlationId) out.correlation_id = entry.correlationId;

@@ -90,7 +90,8 @@ export class Logging {
 
     const endpoint = env.LOG_INGEST_URL ?? options.endpoint;
     const apiKey = env.LOG_API_KEY ?? options.apiKey;
-    const sink = options.sink ?? (endpoint && apiKey ? new HttpSink({ endpoint, apiKey, gzip: options.gzip, fetch: options.fetch }) : undefined);
+    const sink =
+      options.sink ?? (endpoint && apiKey ? new HttpSink({ endpoint, apiKey, gzip: options.gzip, fetch: options.fetch }) : undefined);
     if (sink) {
       this.transport = new Transport({
         sink,
@@ -145,7 +146,9 @@ export class Logging {
   emit(entry: LogEntry | MetricEntry, value: number, stack?: string): void {
     try {
       if (value >= this.consoleThreshold) {
-        this.consoleOut.write(this.consoleMode === 'json' ? formatJson(entry) : formatPretty(entry, stack ? callerLocation(stack, entry.service) : undefined));
+        this.consoleOut.write(
+          this.consoleMode === 'json' ? formatJson(entry) : formatPretty(entry, stack ? callerLocation(stack, entry.service) : undefined),
+        );
       }
       this.transport?.push(entry);
     } catch {
@@ -241,7 +244,11 @@ export class Logger {
   }
 
   /** Records a performance metric (logging.performance_logs) with the current correlation id. */
-  metric(operation: string, executionTimeMs: number, extra: { memoryUsageMb?: number; cpuUsagePercent?: number; data?: Fields } = {}): void {
+  metric(
+    operation: string,
+    executionTimeMs: number,
+    extra: { memoryUsageMb?: number; cpuUsagePercent?: number; data?: Fields } = {},
+  ): void {
     const data = this.bound ? { ...this.bound, ...extra.data } : extra.data;
     this.logging.emit(
       {
@@ -288,7 +295,10 @@ export class Logger {
 }
 
 function readEnv(): Record<string, string | undefined> {
-  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env?: { toObject(): Record<string, string> } } };
+  const g = globalThis as {
+    process?: { env?: Record<string, string | undefined> };
+    Deno?: { env?: { toObject(): Record<string, string> } };
+  };
   if (g.process?.env) return g.process.env;
   try {
     return g.Deno?.env?.toObject() ?? {};
@@ -300,7 +310,10 @@ function readEnv(): Record<string, string | undefined> {
 /** Node: flush on beforeExit, and on SIGTERM/SIGINT within the deadline, then exit as the signal would. */
 function installExitHooks(logging: Logging): (() => void) | undefined {
   const proc = (globalThis as { process?: NodeJS.Process }).process;
-  const isNode = !!proc?.versions?.node && typeof proc.on === 'function' && (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent !== 'Cloudflare-Workers';
+  const isNode =
+    !!proc?.versions?.node &&
+    typeof proc.on === 'function' &&
+    (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent !== 'Cloudflare-Workers';
   if (!proc || !isNode) return undefined;
   const onBeforeExit = () => {
     if ((logging.transport?.size ?? 0) > 0) void logging.flush({ timeoutMs: logging.exitTimeoutMs });

@@ -115,6 +115,7 @@ export function logPerformance<F extends AnyFn>(fn: F, options: PerformanceOptio
  */
 export function makeTimed(resolveLogger: () => Logger) {
   return function timed(options: PerformanceOptions = {}) {
-    return <F extends AnyFn>(method: F, context: ClassMethodDecoratorContext): F => logPerformance(method, { ...options, operation: options.operation ?? String(context.name) }, resolveLogger);
+    return <F extends AnyFn>(method: F, context: ClassMethodDecoratorContext): F =>
+      logPerformance(method, { ...options, operation: options.operation ?? String(context.name) }, resolveLogger);
   };
 }

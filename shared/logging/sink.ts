@@ -121,17 +121,31 @@ function nodeHttpPost(): Promise<Post | undefined> {
   if (!isNode) return Promise.resolve(undefined);
   return (nodePost ??= Promise.all([import('node:http'), import('node:https')]).then(
     ([http, https]) => {
-      const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 4 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 4 }) };
+      const agents = {
+        'http:': new http.Agent({ keepAlive: true, maxSockets: 4 }),
+        'https:': new https.Agent({ keepAlive: true, maxSockets: 4 }),
+      };
       return (url, headers, body, timeoutMs) =>
         new Promise<PostResult>((resolve, reject) => {
           const u = new URL(url);
           const request = (u.protocol === 'https:' ? https : http).request(
             u,
-            { method: 'POST', agent: agents[u.protocol as 'http:' | 'https:'], headers: { ...headers, 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) }, timeout: timeoutMs },
+            {
+              method: 'POST',
+              agent: agents[u.protocol as 'http:' | 'https:'],
+              headers: { ...headers, 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) },
+              timeout: timeoutMs,
+            },
             (res) => {
               const parts: Buffer[] = [];
               res.on('data', (d: Buffer) => parts.push(d));
-              res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null, text: Buffer.concat(parts).toString('utf8') }));
+              res.on('end', () =>
+                resolve({
+                  status: res.statusCode ?? 0,
+                  retryAfter: (res.headers['retry-after'] as string | undefined) ?? null,
+                  text: Buffer.concat(parts).toString('utf8'),
+                }),
+              );
               res.on('error', reject);
             },
           );
@@ -170,10 +184,16 @@ let gzipImpl: Promise<Gzip> | undefined;
  */
 export function gzipText(text: string): Promise<Uint8Array> {
   gzipImpl ??= import('node:zlib')
-    .then((zlib): Gzip => async (t) => zlib.gzipSync(t, { level: 1 }))
-    .catch((): Gzip => async (t) => {
-      const stream = new Blob([t]).stream().pipeThrough(new CompressionStream('gzip'));
-      return new Uint8Array(await new Response(stream).arrayBuffer());
-    });
+    .then(
+      (zlib): Gzip =>
+        async (t) =>
+          zlib.gzipSync(t, { level: 1 }),
+    )
+    .catch(
+      (): Gzip => async (t) => {
+        const stream = new Blob([t]).stream().pipeThrough(new CompressionStream('gzip'));
+        return new Uint8Array(await new Response(stream).arrayBuffer());
+      },
+    );
   return gzipImpl.then((gz) => gz(text));
 }

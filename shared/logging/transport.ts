@@ -75,7 +75,8 @@ export class Transport {
         this.head++; // drop the oldest queued record
         this.compact();
       }
-      if (this.droppedUnreported === 0) this.stderr.write(`logging: queue full (${this.maxQueueSize} records); dropping the oldest, the count will be reported`);
+      if (this.droppedUnreported === 0)
+        this.stderr.write(`logging: queue full (${this.maxQueueSize} records); dropping the oldest, the count will be reported`);
       this.droppedUnreported++;
       this.stats.dropped++;
     }
@@ -225,7 +226,9 @@ export class Transport {
     if (rejected.length === 0) return;
     this.stats.rejected += rejected.length;
     for (const r of rejected) {
-      const record = (r.kind === 'log' ? request.logs : request.metrics)?.[r.index] as { id?: string; message?: string; operation?: string } | undefined;
+      const record = (r.kind === 'log' ? request.logs : request.metrics)?.[r.index] as
+        | { id?: string; message?: string; operation?: string }
+        | undefined;
       const what = record?.message ?? record?.operation ?? '';
       this.stderr.write(
         `logging: ${r.kind} ${record?.id ?? `#${r.index}`} rejected by the server: ${r.issues.map((i) => `${i.path || '(record)'}: ${i.message}`).join('; ')}${what ? ` — ${JSON.stringify(what).slice(0, 200)}` : ''}`,
@@ -286,7 +289,10 @@ export class RateLimitedWriter {
   private count = 0;
   private suppressed = 0;
 
-  constructor(private readonly out: (line: string) => void, private readonly perWindow: number) {}
+  constructor(
+    private readonly out: (line: string) => void,
+    private readonly perWindow: number,
+  ) {}
 
   write(line: string): void {
     const t = Date.now();
@@ -312,4 +318,3 @@ export class RateLimitedWriter {
     }
   }
 }
-

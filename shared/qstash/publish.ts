@@ -21,7 +21,10 @@ export interface ReplayBatch<L extends Row = Row, M extends Row = Row> {
 
 export class QueueUnavailableError extends Error {
   override readonly name = 'QueueUnavailableError';
-  constructor(readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`the fallback queue cannot take the batch: ${reason}`, options);
   }
 }
@@ -62,7 +65,11 @@ export function publicBase(config: Settings, requestUrl: string): string {
  */
 export async function publishForReplay(config: Settings, base: string, logs: readonly Row[], metrics: readonly Row[]): Promise<number> {
   if (!config.QSTASH_TOKEN) throw new QueueUnavailableError('QSTASH_TOKEN is not configured');
-  const client = new Client({ token: config.QSTASH_TOKEN, baseUrl: config.QSTASH_URL, retry: { retries: 2, backoff: (n) => 100 * 2 ** n } });
+  const client = new Client({
+    token: config.QSTASH_TOKEN,
+    baseUrl: config.QSTASH_URL,
+    retry: { retries: 2, backoff: (n) => 100 * 2 ** n },
+  });
   const bodies = splitBatch(logs, metrics, config.QSTASH_MAX_MESSAGE_BYTES);
   try {
     await Promise.all(

@@ -16,7 +16,8 @@ export function encodeToken(pair: [string, string]): string {
 export function decodeToken(s: string): [string, string] {
   try {
     const [ts, id] = JSON.parse(atob(s.replace(/-/g, '+').replace(/_/g, '/'))) as [string, string];
-    if (typeof ts === 'string' && TIMESTAMP.test(ts) && !Number.isNaN(Date.parse(ts)) && typeof id === 'string' && UUID.test(id)) return [ts, id];
+    if (typeof ts === 'string' && TIMESTAMP.test(ts) && !Number.isNaN(Date.parse(ts)) && typeof id === 'string' && UUID.test(id))
+      return [ts, id];
   } catch {
     // not base64 or not JSON: refused below
   }

@@ -82,7 +82,13 @@ export interface TailCursor {
  * `strict`, else from `after.receivedAt` on (the caller skips what it sent already), so that a
  * batch that committed late is not missed.
  */
-export async function tailLogs(sql: Sql, filter: LogFilter, after: TailCursor, strict: boolean, limit: number): Promise<(LogRecord & { received_at_text: string })[]> {
+export async function tailLogs(
+  sql: Sql,
+  filter: LogFilter,
+  after: TailCursor,
+  strict: boolean,
+  limit: number,
+): Promise<(LogRecord & { received_at_text: string })[]> {
   return sql<(LogRecord & { received_at_text: string })[]>`
     SELECT id::text, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp",
            to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at_text, received_at,
@@ -137,7 +143,11 @@ export interface PerformanceStat {
 }
 
 /** The seed's performance query, with percentiles. */
-export async function performanceStats(sql: Sql, since: string, filter: { service?: string; operation?: string }): Promise<PerformanceStat[]> {
+export async function performanceStats(
+  sql: Sql,
+  since: string,
+  filter: { service?: string; operation?: string },
+): Promise<PerformanceStat[]> {
   return sql<PerformanceStat[]>`
     SELECT service, operation, count(*)::int AS count,
            round(avg(execution_time_ms), 3)::float8 AS avg_ms,
@@ -164,7 +174,12 @@ export interface ErrorStat {
 }
 
 /** The seed's error analysis, and the error count per time bucket for a chart. */
-export async function errorStats(sql: Sql, since: string, bucketSeconds: number, service?: string): Promise<{ byService: ErrorStat[]; buckets: { bucket: string; count: number }[] }> {
+export async function errorStats(
+  sql: Sql,
+  since: string,
+  bucketSeconds: number,
+  service?: string,
+): Promise<{ byService: ErrorStat[]; buckets: { bucket: string; count: number }[] }> {
   const errors = sql`
     SELECT service, level, "timestamp" FROM logging.system_logs WHERE level IN ('ERROR', 'CRITICAL') AND "timestamp" > ${since}::timestamptz ${service ? sql`AND service = ${service}` : sql``}
     UNION ALL

@@ -141,9 +141,19 @@ interface Batch {
 
 function emptySummary(today: string, dryRun: boolean): RetentionSummary {
   return {
-    today, dryRun, partitionsCreated: 0, defaultDaysSwept: [], daysArchived: [],
-    rowsKept: { error: 0, trading: 0, performance: 0, total: 0 }, rowsPurged: { system_logs: 0, performance_logs: 0 },
-    archivedDaysDropped: [], partitionsDropped: 0, bytesFreed: 0, durationMs: 0, errors: [], actions: [],
+    today,
+    dryRun,
+    partitionsCreated: 0,
+    defaultDaysSwept: [],
+    daysArchived: [],
+    rowsKept: { error: 0, trading: 0, performance: 0, total: 0 },
+    rowsPurged: { system_logs: 0, performance_logs: 0 },
+    archivedDaysDropped: [],
+    partitionsDropped: 0,
+    bytesFreed: 0,
+    durationMs: 0,
+    errors: [],
+    actions: [],
   };
 }
 
@@ -212,7 +222,8 @@ class Run {
     this.countedOrTimedOut = within(new Promise<void>((resolve) => (this.counted = resolve)), COUNT_WAIT_MS);
     if (this.dryRun) {
       const purged = await purgedPartitions(this.sql);
-      if (purged.length) this.act(`free ${purged.length} partitions purged by an earlier run (${mb(purged.reduce((sum, p) => sum + p.bytes, 0))})`);
+      if (purged.length)
+        this.act(`free ${purged.length} partitions purged by an earlier run (${mb(purged.reduce((sum, p) => sum + p.bytes, 0))})`);
       return;
     }
     await this.step('free purged partitions', async () => {
@@ -247,7 +258,9 @@ class Run {
     const short = ACTIVE_TABLES.some((table) => ahead(this.policy.premakeDays).some((day) => !days[table].includes(day)));
     if (!short) return;
     const missing = ACTIVE_TABLES.flatMap((table) =>
-      ahead(this.policy.premakeDays + PREMAKE_BATCH_DAYS - 1).filter((day) => !days[table].includes(day)).map((day) => ({ table, day })),
+      ahead(this.policy.premakeDays + PREMAKE_BATCH_DAYS - 1)
+        .filter((day) => !days[table].includes(day))
+        .map((day) => ({ table, day })),
     );
     if (!missing.length) return;
     this.act(`create partitions ${missing.map(({ table, day }) => `${table} ${day}`).join(', ')}`);
@@ -329,7 +342,11 @@ class Run {
 }
 
 /** One run: the lease, then the freeing beside sweep, premake and the retire transactions. */
-export async function runRetention(sql: Sql, policy: RetentionPolicy = DEFAULT_POLICY, options: RetentionOptions = {}): Promise<RetentionSummary> {
+export async function runRetention(
+  sql: Sql,
+  policy: RetentionPolicy = DEFAULT_POLICY,
+  options: RetentionOptions = {},
+): Promise<RetentionSummary> {
   const started = Date.now();
   const run = new Run(sql, policy, options);
   if (!run.dryRun && !(await acquireLease(sql, run.lease))) {

@@ -11,5 +11,8 @@ import { ACTIVE_TABLES, ensureDays } from './sql';
 export async function ensurePartitions(sql: Sql, fromDay: Date, toDay: Date): Promise<number> {
   const days: string[] = [];
   for (let t = Date.parse(isoDay(fromDay)); t <= toDay.getTime(); t += DAY_MS) days.push(isoDay(t));
-  return ensureDays(sql, ACTIVE_TABLES.flatMap((table) => days.map((day) => ({ table, day }))));
+  return ensureDays(
+    sql,
+    ACTIVE_TABLES.flatMap((table) => days.map((day) => ({ table, day }))),
+  );
 }

@@ -41,7 +41,13 @@ export function planDay(table: ActiveTable, day: string, nowMs: number, p: Reten
   const error = keptBy(p.errorLogsDays);
   const trading = keptBy(p.tradingLogsDays);
   if (!error && !trading) return { table, day, keep: 'none', archiveHasDay };
-  return { table, day, keep: 'extended', archiveHasDay, ...(error && trading ? {} : { keepOnly: error ? CLASS_SQL.error : CLASS_SQL.trading }) };
+  return {
+    table,
+    day,
+    keep: 'extended',
+    archiveHasDay,
+    ...(error && trading ? {} : { keepOnly: error ? CLASS_SQL.error : CLASS_SQL.trading }),
+  };
 }
 
 /** The rows of a day the plan keeps. */

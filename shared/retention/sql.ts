@@ -67,7 +67,12 @@ export async function partitionDays(sql: Sql): Promise<Record<LogTable, string[]
     SELECT t.parent, i.inhrelid::regclass::text AS name
     FROM unnest(ARRAY['system_logs', 'performance_logs', 'archived_system_logs', 'archived_performance_logs']) AS t(parent)
     JOIN pg_inherits i ON i.inhparent = ('logging.' || t.parent)::regclass`;
-  const days: Record<LogTable, string[]> = { system_logs: [], performance_logs: [], archived_system_logs: [], archived_performance_logs: [] };
+  const days: Record<LogTable, string[]> = {
+    system_logs: [],
+    performance_logs: [],
+    archived_system_logs: [],
+    archived_performance_logs: [],
+  };
   for (const r of rows) if (DAY_PARTITION_RE.test(r.name)) days[r.parent].push(dayOfName(r.name));
   for (const list of Object.values(days)) list.sort();
   return days;
@@ -85,9 +90,11 @@ export async function defaultPartitionDays(sql: Sql): Promise<{ table: ActiveTab
            pg_relation_size('logging.performance_logs_default') > 0 AS performance_logs`;
   const tables = ACTIVE_TABLES.filter((t) => used![t]);
   if (tables.length === 0) return [];
-  return sql.unsafe<{ table: ActiveTable; day: string }[]>(tables
-    .map((t) => `SELECT DISTINCT '${t}' AS table, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM logging.${t}_default`)
-    .join(' UNION ') + ' ORDER BY 2, 1');
+  return sql.unsafe<{ table: ActiveTable; day: string }[]>(
+    tables
+      .map((t) => `SELECT DISTINCT '${t}' AS table, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM logging.${t}_default`)
+      .join(' UNION ') + ' ORDER BY 2, 1',
+  );
 }
 
 /**
@@ -166,7 +173,12 @@ function leaves(table: ActiveTable, day: string): { standard: string; extended?:
 }
 
 function dayCounts(standard: Tally, extended?: Tally): DayCounts {
-  return { total: standard.rows + (extended?.rows ?? 0), extended: extended?.rows ?? 0, error: extended?.error ?? 0, trading: extended?.trading ?? 0 };
+  return {
+    total: standard.rows + (extended?.rows ?? 0),
+    extended: extended?.rows ?? 0,
+    error: extended?.error ?? 0,
+    trading: extended?.trading ?? 0,
+  };
 }
 
 /** Exact counts, read from the day's partitions only. */
@@ -211,7 +223,9 @@ export function retireStatements(p: RetirePlan): { move: string[]; purge: string
   const target = partitionName(archive, p.day);
   const moving = p.keep === 'extended' ? `${day}_extended` : day;
   const move = [
-    p.keep === 'extended' ? `ALTER TABLE logging.${day} DETACH PARTITION logging.${moving}` : `ALTER TABLE logging.${p.table} DETACH PARTITION logging.${day}`,
+    p.keep === 'extended'
+      ? `ALTER TABLE logging.${day} DETACH PARTITION logging.${moving}`
+      : `ALTER TABLE logging.${p.table} DETACH PARTITION logging.${day}`,
   ];
   if (p.keepOnly) move.push(`DELETE FROM logging.${moving} WHERE (${p.keepOnly}) IS NOT TRUE`);
   if (p.archiveHasDay) {
@@ -244,8 +258,9 @@ function lockStatements(plans: RetirePlan[], expired: { table: LogTable; day: st
   return [
     `SET LOCAL lock_timeout = '${MOVE_LOCK_TIMEOUT}'`,
     ...(days.length ? [`LOCK TABLE ${days.join(', ')} IN ACCESS EXCLUSIVE MODE`] : []),
-    ...ARCHIVES.filter((t) => purgedFrom.has(t) || attachedTo.has(t))
-      .map((t) => `LOCK TABLE ONLY logging.${t} IN ${purgedFrom.has(t) ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE'} MODE`),
+    ...ARCHIVES.filter((t) => purgedFrom.has(t) || attachedTo.has(t)).map(
+      (t) => `LOCK TABLE ONLY logging.${t} IN ${purgedFrom.has(t) ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE'} MODE`,
+    ),
     ...(active.length ? [`LOCK TABLE ONLY ${active.map((t) => `logging.${t}`).join(', ')} IN ACCESS EXCLUSIVE MODE`] : []),
   ];
 }
@@ -267,31 +282,41 @@ export async function retire(
   expiredArchiveDays: { table: LogTable; day: string }[],
   options: { lease?: Lease; beforeCommit?: (tx: TransactionSql) => Promise<void>; onCounted?: () => void } = {},
 ): Promise<Retired> {
-  return ddl(sql, options.lease, async (tx) => {
-    const statements = plans.map(retireStatements);
-    // Counting and moving are pipelined in one round trip.
-    const counting = Promise.all([
-      Promise.all(plans.map((p) => {
-        const { standard, extended } = leaves(p.table, p.day);
-        return Promise.all([tally(tx, standard), extended ? tally(tx, extended, true) : undefined]);
-      })),
-      Promise.all(expiredArchiveDays.map((e) => tally(tx, partitionName(e.table, e.day)))),
-    ]).then((tallies) => {
-      options.onCounted?.();
-      return tallies;
-    });
-    const locking = lockStatements(plans, expiredArchiveDays);
-    const [[dayTallies, expiredTallies]] = await Promise.all([counting, ...[...locking, ...statements.flatMap((s) => s.move)].map((q) => tx.unsafe(q))]);
-    const purges = [
-      ...statements.flatMap((s) => s.purge),
-      ...expiredArchiveDays.map(({ table, day }) => purge(partitionName(table, day))),
-    ];
-    await Promise.all(purges.map((q) => tx.unsafe(q)));
-    return {
-      days: plans.map((plan, i) => ({ plan, counts: dayCounts(...dayTallies[i]!) })),
-      expired: expiredArchiveDays.map((e, i) => ({ ...e, rows: expiredTallies[i]!.rows })),
-    };
-  }, options.beforeCommit);
+  return ddl(
+    sql,
+    options.lease,
+    async (tx) => {
+      const statements = plans.map(retireStatements);
+      // Counting and moving are pipelined in one round trip.
+      const counting = Promise.all([
+        Promise.all(
+          plans.map((p) => {
+            const { standard, extended } = leaves(p.table, p.day);
+            return Promise.all([tally(tx, standard), extended ? tally(tx, extended, true) : undefined]);
+          }),
+        ),
+        Promise.all(expiredArchiveDays.map((e) => tally(tx, partitionName(e.table, e.day)))),
+      ]).then((tallies) => {
+        options.onCounted?.();
+        return tallies;
+      });
+      const locking = lockStatements(plans, expiredArchiveDays);
+      const [[dayTallies, expiredTallies]] = await Promise.all([
+        counting,
+        ...[...locking, ...statements.flatMap((s) => s.move)].map((q) => tx.unsafe(q)),
+      ]);
+      const purges = [
+        ...statements.flatMap((s) => s.purge),
+        ...expiredArchiveDays.map(({ table, day }) => purge(partitionName(table, day))),
+      ];
+      await Promise.all(purges.map((q) => tx.unsafe(q)));
+      return {
+        days: plans.map((plan, i) => ({ plan, counts: dayCounts(...dayTallies[i]!) })),
+        expired: expiredArchiveDays.map((e, i) => ({ ...e, rows: expiredTallies[i]!.rows })),
+      };
+    },
+    options.beforeCommit,
+  );
 }
 
 /**
@@ -336,9 +361,15 @@ export async function freePurged(
   const batch = options.batch ?? FREE_BATCH;
   for (let i = 0; i < purged.length; i += batch) {
     const share = purged.slice(i, i + batch);
-    await ddl(sql, lease, async (tx) => {
-      await tx.unsafe(`DROP TABLE IF EXISTS ${share.map((p) => `logging.${p.name}`).join(', ')}`);
-    }, options.beforeCommit, holdsLease);
+    await ddl(
+      sql,
+      lease,
+      async (tx) => {
+        await tx.unsafe(`DROP TABLE IF EXISTS ${share.map((p) => `logging.${p.name}`).join(', ')}`);
+      },
+      options.beforeCommit,
+      holdsLease,
+    );
     const freed = { tables: share.map((p) => p.name), bytes: share.reduce((sum, p) => sum + p.bytes, 0) };
     options.onFreed?.(freed);
     total.tables.push(...freed.tables);

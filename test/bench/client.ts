@@ -12,7 +12,9 @@ import pino from 'pino';
 import { createLogging } from '../../shared/logging/index.ts';
 import { projectRoot } from '../../shared/dev/postgres';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '1000000' }, records: { type: 'string', default: '200000' } } });
+const { values } = parseArgs({
+  options: { calls: { type: 'string', default: '1000000' }, records: { type: 'string', default: '200000' } },
+});
 const CALLS = Number(values.calls);
 const RECORDS = Number(values.records);
 const CHUNK = 100_000;
@@ -26,7 +28,14 @@ function cpuMicros(): number {
 
 async function hotPathOurs(): Promise<number> {
   // The sink is never reached while timing: batches are larger than a timed chunk.
-  const logging = createLogging({ sink: { send: async () => ({ ok: true, rejected: [] }) }, batchSize: CHUNK * 2, maxQueueSize: CHUNK * 2, flushIntervalMs: 3_600_000, console: false, env: {} });
+  const logging = createLogging({
+    sink: { send: async () => ({ ok: true, rejected: [] }) },
+    batchSize: CHUNK * 2,
+    maxQueueSize: CHUNK * 2,
+    flushIntervalMs: 3_600_000,
+    console: false,
+    env: {},
+  });
   const log = logging.getServiceLogger('execution');
   let ns = 0;
   for (let done = -CHUNK; done < CALLS; done += CHUNK) {
@@ -74,7 +83,10 @@ function shippedPino(): number {
 }
 
 async function main() {
-  const server = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['test/bench/sink-server.ts'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['test/bench/sink-server.ts'], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve) => server.stdout!.once('data', (d) => resolve(JSON.parse(String(d)).port)));
   try {
     const pinoSync = hotPathPino(true);
@@ -82,17 +94,25 @@ async function main() {
     const ours = await hotPathOurs();
     const pinoBest = Math.min(pinoSync, pinoAsync);
     console.log(`hot path, logger.info with 4 fields (${CALLS} calls):`);
-    console.log(`  ours ${ours.toFixed(0)} ns/call; pino → /dev/null ${pinoSync.toFixed(0)} ns (sync), ${pinoAsync.toFixed(0)} ns (buffered)`);
+    console.log(
+      `  ours ${ours.toFixed(0)} ns/call; pino → /dev/null ${pinoSync.toFixed(0)} ns (sync), ${pinoAsync.toFixed(0)} ns (buffered)`,
+    );
     console.log(`  ratio ours / pino (faster of the two): ${(ours / pinoBest).toFixed(2)}`);
 
     const shipped = await shippedOurs(`http://127.0.0.1:${port}`, 100);
     const shipped1000 = await shippedOurs(`http://127.0.0.1:${port}`, 1000);
     const pinoTotal = shippedPino();
     console.log(`total CPU per record (${RECORDS} records; process CPU, all threads):`);
-    console.log(`  ours, shipped (batch 100, gzip, HTTP to a local sink): ${shipped.cpuNsPerRecord.toFixed(0)} ns/record (${shipped.wallS.toFixed(2)} s wall)`);
-    console.log(`  ours, shipped with batchSize 1000:                     ${shipped1000.cpuNsPerRecord.toFixed(0)} ns/record (${shipped1000.wallS.toFixed(2)} s wall)`);
+    console.log(
+      `  ours, shipped (batch 100, gzip, HTTP to a local sink): ${shipped.cpuNsPerRecord.toFixed(0)} ns/record (${shipped.wallS.toFixed(2)} s wall)`,
+    );
+    console.log(
+      `  ours, shipped with batchSize 1000:                     ${shipped1000.cpuNsPerRecord.toFixed(0)} ns/record (${shipped1000.wallS.toFixed(2)} s wall)`,
+    );
     console.log(`  pino → /dev/null (sync): ${pinoTotal.toFixed(0)} ns/record`);
-    console.log(`  ratio ours / pino: ${(shipped.cpuNsPerRecord / pinoTotal).toFixed(2)} (batch 100), ${(shipped1000.cpuNsPerRecord / pinoTotal).toFixed(2)} (batch 1000)`);
+    console.log(
+      `  ratio ours / pino: ${(shipped.cpuNsPerRecord / pinoTotal).toFixed(2)} (batch 100), ${(shipped1000.cpuNsPerRecord / pinoTotal).toFixed(2)} (batch 1000)`,
+    );
   } finally {
     server.kill();
   }

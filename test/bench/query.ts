@@ -14,7 +14,13 @@ import { errorStats, performanceStats, searchLogs, traceEvents } from '../../sha
 import { freePort, startScratchDatabase } from '../../shared/dev/postgres';
 import { startWorker } from '../../shared/dev/wrangler';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '30' }, runs: { type: 'string', default: '100' } } });
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '5000000' },
+    days: { type: 'string', default: '30' },
+    runs: { type: 'string', default: '100' },
+  },
+});
 const ROWS = Number(values.rows);
 const DAYS = Number(values.days);
 const RUNS = Number(values.runs);
@@ -60,24 +66,37 @@ async function main() {
     }
     await sql`ANALYZE logging.system_logs`;
     await sql`ANALYZE logging.performance_logs`;
-    console.log(`${ROWS} logs and ${ROWS / 5} metrics over ${DAYS} days loaded in ${((performance.now() - t) / 1000).toFixed(0)} s; ${os.cpus().length} cores; ${RUNS} runs each`);
+    console.log(
+      `${ROWS} logs and ${ROWS / 5} metrics over ${DAYS} days loaded in ${((performance.now() - t) / 1000).toFixed(0)} s; ${os.cpus().length} cores; ${RUNS} runs each`,
+    );
 
     const { key } = await createKey(sql, { service: '*', scopes: ['read'], name: 'bench' });
     const worker = await startWorker({ port: await freePort(), databaseUrl: db.url, stdio: 'ignore' });
     try {
       const since24h = new Date(Date.now() - 86_400_000).toISOString();
       const cid = (i: number) => `trade-${(i * 7919) % (ROWS / 8)}`;
-      const api = (p: string) => fetch(`${worker.url}${p}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => { if (!r.ok) throw new Error(`${p}: ${r.status}`); return r.json(); });
+      const api = (p: string) =>
+        fetch(`${worker.url}${p}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => {
+          if (!r.ok) throw new Error(`${p}: ${r.status}`);
+          return r.json();
+        });
       const cases: [string, (i: number) => Promise<unknown>, (i: number) => Promise<unknown>][] = [
         ['correlation-id lookup (trace)', (i) => traceEvents(sql, cid(i)), (i) => api(`/v1/traces/${cid(i)}`)],
-        ['filtered search page (service, level ≥ WARNING, data.symbol, 50 rows)', () => searchLogs(sql, { services: ['execution'], levels: ['WARNING', 'ERROR', 'CRITICAL'], data: { symbol: 'AAPL' } }, undefined, 50), () => api('/v1/logs?service=execution&level=warning&data.symbol=AAPL&limit=50')],
+        [
+          'filtered search page (service, level ≥ WARNING, data.symbol, 50 rows)',
+          () =>
+            searchLogs(sql, { services: ['execution'], levels: ['WARNING', 'ERROR', 'CRITICAL'], data: { symbol: 'AAPL' } }, undefined, 50),
+          () => api('/v1/logs?service=execution&level=warning&data.symbol=AAPL&limit=50'),
+        ],
         ['performance stats (24 h)', () => performanceStats(sql, since24h, {}), () => api('/v1/stats/performance?window=24h')],
         ['error stats (24 h)', () => errorStats(sql, since24h, 1440), () => api('/v1/stats/errors?window=24h')],
       ];
       for (const [name, db, http] of cases) {
         const a = await time(db);
         const b = await time(http);
-        console.log(`${name}: SQL p50 ${a.p50.toFixed(1)} ms, p95 ${a.p95.toFixed(1)} ms; through the Worker p50 ${b.p50.toFixed(1)} ms, p95 ${b.p95.toFixed(1)} ms`);
+        console.log(
+          `${name}: SQL p50 ${a.p50.toFixed(1)} ms, p95 ${a.p95.toFixed(1)} ms; through the Worker p50 ${b.p50.toFixed(1)} ms, p95 ${b.p95.toFixed(1)} ms`,
+        );
       }
     } finally {
       await worker.stop();

@@ -18,10 +18,14 @@ import { holdTable } from '../node/fixtures/hold-table';
 import { ingestLoop } from '../node/fixtures/ingest-loop';
 import { loadSystemLogs } from './log-data';
 
-const { values } = parseArgs({ options: {
-  rows: { type: 'string', default: '240000' }, days: { type: 'string', default: '120' },
-  reps: { type: 'string', default: '3' }, 'hold-ms': { type: 'string', default: '1500' },
-} });
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '240000' },
+    days: { type: 'string', default: '120' },
+    reps: { type: 'string', default: '3' },
+    'hold-ms': { type: 'string', default: '1500' },
+  },
+});
 const ROWS = Number(values.rows);
 const DAYS = Number(values.days);
 const REPS = Number(values.reps);
@@ -58,8 +62,12 @@ async function main() {
         const run = await runRetention(sql, DEFAULT_POLICY, { now });
         await released;
         const ingest = await ingesting.stop();
-        lines.get(reader.label)!.push(`longest batch ${ingest.longestMs.toFixed(0)} ms, ${ingest.batches} batches, ${ingest.errors.length} failed; `
-          + `the run ${run.durationMs} ms, ${run.daysArchived.length} days moved, ${run.archivedDaysDropped.length} expired, ${run.errors.length} errors`);
+        lines
+          .get(reader.label)!
+          .push(
+            `longest batch ${ingest.longestMs.toFixed(0)} ms, ${ingest.batches} batches, ${ingest.errors.length} failed; ` +
+              `the run ${run.durationMs} ms, ${run.daysArchived.length} days moved, ${run.archivedDaysDropped.length} expired, ${run.errors.length} errors`,
+          );
       }
     }
     for (const [label, runs] of lines) console.log(`reader holding ${label}:\n  ${runs.join('\n  ')}`);

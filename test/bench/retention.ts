@@ -23,16 +23,26 @@ import { startScratchDatabase } from '../../shared/dev/postgres';
 import { DEFAULT_POLICY, runRetention, type RetentionPolicy } from '../../shared/retention';
 import { loadSystemLogs } from './log-data';
 
-const { values } = parseArgs({ options: {
-  rows: { type: 'string', default: '5000000' }, days: { type: 'string', default: '120' }, scales: { type: 'string', default: '0.1,1,4' },
-  kept: { type: 'string', default: '4' }, daily: { type: 'string', default: '14' },
-} });
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '5000000' },
+    days: { type: 'string', default: '120' },
+    scales: { type: 'string', default: '0.1,1,4' },
+    kept: { type: 'string', default: '4' },
+    daily: { type: 'string', default: '14' },
+  },
+});
 const ROWS = Number(values.rows);
 const DAYS = Number(values.days);
 const list = (v: string | undefined) => (v ? v.split(',').map(Number) : []);
 
 /** A data set: `rows` over `days`, under the default policy with every retention `kept` times as long. */
-interface Scenario { label: string; rows: number; days: number; kept: number }
+interface Scenario {
+  label: string;
+  rows: number;
+  days: number;
+  kept: number;
+}
 const SCENARIOS: Scenario[] = [
   ...list(values.scales).map((x) => ({ label: `${x}× rows a day`, rows: ROWS * x, days: DAYS, kept: 1 })),
   ...list(values.kept).map((k) => ({ label: `${k}× days kept`, rows: ROWS * k, days: DAYS * k, kept: k })),
@@ -63,7 +73,10 @@ async function baselineRun(sql: Sql, now: Date, policy: RetentionPolicy, form: B
   await sql`INSERT INTO logging.baseline_archive SELECT * FROM logging.baseline_logs
             WHERE "timestamp" < ${cutoff} AND "timestamp" >= ${expire} AND (level IN ('ERROR', 'CRITICAL') OR event_type = 'trading')
             ON CONFLICT DO NOTHING`;
-  for (const [table, before] of [['baseline_archive', expire], ['baseline_logs', cutoff]] as const) {
+  for (const [table, before] of [
+    ['baseline_archive', expire],
+    ['baseline_logs', cutoff],
+  ] as const) {
     for (;;) {
       const r = await sql.unsafe(
         // By ctid: a batch is deleted by a TID scan, whatever plan the planner would pick for a key lookup.
@@ -89,7 +102,9 @@ async function baselineVacuum(sql: Sql): Promise<number> {
 /** The seed's tables (plain, with the seed's indexes), holding the same rows. */
 async function baselineTables(sql: Sql) {
   await sql.unsafe(`DROP TABLE IF EXISTS logging.baseline_logs, logging.baseline_archive`);
-  await sql.unsafe(`CREATE TABLE logging.baseline_logs AS SELECT id, service, level, message, data, correlation_id, event_type, "timestamp", received_at FROM logging.system_logs`);
+  await sql.unsafe(
+    `CREATE TABLE logging.baseline_logs AS SELECT id, service, level, message, data, correlation_id, event_type, "timestamp", received_at FROM logging.system_logs`,
+  );
   await sql.unsafe(`ALTER TABLE logging.baseline_logs ADD PRIMARY KEY (id, "timestamp")`);
   for (const cols of ['"timestamp"', 'service', 'level', 'correlation_id', 'event_type', 'service, "timestamp"']) {
     await sql.unsafe(`CREATE INDEX ON logging.baseline_logs (${cols})`);
@@ -105,7 +120,9 @@ async function baselineTables(sql: Sql) {
 async function dropFloor(sql: Sql, bytes: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
-    await sql.unsafe(`CREATE TABLE logging.bench_floor AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, ${Math.round(bytes / 250)}) AS g`);
+    await sql.unsafe(
+      `CREATE TABLE logging.bench_floor AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, ${Math.round(bytes / 250)}) AS g`,
+    );
     await sql`CHECKPOINT`;
     const t = performance.now();
     await sql`DROP TABLE logging.bench_floor`;
@@ -117,7 +134,16 @@ async function dropFloor(sql: Sql, bytes: number): Promise<number> {
 async function main() {
   console.log(`${SCENARIOS.length} scenarios, ${DAILY} daily runs each; ${os.cpus().length} cores`);
   const DAY = 86_400_000;
-  const results: { scenario: Scenario; stored: number; ours: number; seeds: number; seedsBest: number; vacuum: number; freed: number; floor: number }[] = [];
+  const results: {
+    scenario: Scenario;
+    stored: number;
+    ours: number;
+    seeds: number;
+    seedsBest: number;
+    vacuum: number;
+    freed: number;
+    floor: number;
+  }[] = [];
   for (const scenario of SCENARIOS) {
     // A server of its own per data set: the catalogs of one (thousands of partitions made and
     // dropped) would otherwise be the next one's, and DETACH and ATTACH scan pg_constraint whole.
@@ -136,8 +162,10 @@ async function main() {
       let t = performance.now();
       await loadSystemLogs(sql, rows, days);
       await baselineTables(sql);
-      console.log(`${scenario.label}: ${rows} rows over ${days} days, active ${policy.archiveAfterDays} days, archived to ${policy.errorLogsDays}; ` +
-        `loaded (and copied into the seed's plain tables) in ${s(performance.now() - t)}`);
+      console.log(
+        `${scenario.label}: ${rows} rows over ${days} days, active ${policy.archiveAfterDays} days, archived to ${policy.errorLogsDays}; ` +
+          `loaded (and copied into the seed's plain tables) in ${s(performance.now() - t)}`,
+      );
       // Steady state: both ways catch up once (timed, for the record), then the next day is timed.
       // Ours catches up at the day before and frees what that purged in the run of the day itself
       // (a run frees the partitions the run before it purged), so the daily runs below start as
@@ -154,8 +182,10 @@ async function main() {
       // purged) and in the seed's tables (most of their rows deleted): VACUUM, as autovacuum would
       // long before the next day, rather than let it start in the middle of a timed run.
       await sql`VACUUM`;
-      console.log(`  first run (catch-up: ${catchUp.daysArchived.length + settle.daysArchived.length} days archived, ` +
-        `${catchUp.partitionsDropped + settle.partitionsDropped} partitions purged, ${mb(settle.bytesFreed)} freed): ours ${s(catchUpMs)}, seed's way ${s(baseCatchUp)}`);
+      console.log(
+        `  first run (catch-up: ${catchUp.daysArchived.length + settle.daysArchived.length} days archived, ` +
+          `${catchUp.partitionsDropped + settle.partitionsDropped} partitions purged, ${mb(settle.bytesFreed)} freed): ours ${s(catchUpMs)}, seed's way ${s(baseCatchUp)}`,
+      );
       // Daily runs, the clock one day on each time: six in seven only move and drop days, the
       // seventh also tops up the premade partitions.
       const ours: number[] = [];
@@ -178,7 +208,9 @@ async function main() {
         vacuums.push(await baselineVacuum(sql));
         if (daily.errors.length) throw new Error(daily.errors.join('; '));
         freed.push(daily.bytesFreed);
-        console.log(`  day +${k}: ours ${ms(ours.at(-1)!)} (${daily.daysArchived.length} day archived, ${daily.rowsKept.total} rows kept, ${daily.partitionsDropped} partitions purged, ${mb(daily.bytesFreed)} freed, ${daily.partitionsCreated} created), seed's way (${form}) ${s(seed)}, then its VACUUM ${s(vacuums.at(-1)!)}`);
+        console.log(
+          `  day +${k}: ours ${ms(ours.at(-1)!)} (${daily.daysArchived.length} day archived, ${daily.rowsKept.total} rows kept, ${daily.partitionsDropped} partitions purged, ${mb(daily.bytesFreed)} freed, ${daily.partitionsCreated} created), seed's way (${form}) ${s(seed)}, then its VACUUM ${s(vacuums.at(-1)!)}`,
+        );
       }
       const [size] = await sql<{ n: number; tables: number; constraints: number }[]>`
         SELECT (SELECT count(*) FROM logging.system_logs)::int + (SELECT count(*) FROM logging.archived_system_logs)::int AS n,
@@ -192,10 +224,12 @@ async function main() {
       const seedsBest = median(seedsIndexed);
       const vacuum = median(vacuums);
       const r = { scenario, stored: size!.n, ours: median(ours), seeds: median(seeds), seedsBest, vacuum, freed: median(freed), floor };
-      console.log(`  daily run, ${size!.n} rows in the tables: median ours ${ms(r.ours)}; the seed's way ${s(r.seeds)} as planned (ratio ${(r.seeds / r.ours).toFixed(0)}×), ` +
-        `${s(seedsBest)} oldest first by the index (ratio ${(seedsBest / r.ours).toFixed(0)}×), and its VACUUM ${s(vacuum)} (with it, ratio ${((seedsBest + vacuum) / r.ours).toFixed(0)}×); ` +
-        `means (premaking days included) ours ${ms(mean(ours))}, the seed's way ${s(mean(seeds))} / ${s(mean(seedsIndexed))}; ` +
-        `ours freed ${mb(r.freed)} of partitions a day; a bare DROP of that much costs ${ms(floor)} here`);
+      console.log(
+        `  daily run, ${size!.n} rows in the tables: median ours ${ms(r.ours)}; the seed's way ${s(r.seeds)} as planned (ratio ${(r.seeds / r.ours).toFixed(0)}×), ` +
+          `${s(seedsBest)} oldest first by the index (ratio ${(seedsBest / r.ours).toFixed(0)}×), and its VACUUM ${s(vacuum)} (with it, ratio ${((seedsBest + vacuum) / r.ours).toFixed(0)}×); ` +
+          `means (premaking days included) ours ${ms(mean(ours))}, the seed's way ${s(mean(seeds))} / ${s(mean(seedsIndexed))}; ` +
+          `ours freed ${mb(r.freed)} of partitions a day; a bare DROP of that much costs ${ms(floor)} here`,
+      );
       results.push(r);
     } finally {
       await sql.end();
@@ -205,10 +239,12 @@ async function main() {
   const base = results.find((r) => r.scenario.rows === ROWS && r.scenario.kept === 1) ?? results[0]!;
   console.log(`\nsummary (medians of ${DAILY} daily runs; growth against ${base.scenario.label}):`);
   for (const r of results) {
-    console.log(`  ${r.scenario.label.padEnd(16)} ${String(r.stored).padStart(9)} rows stored: ours ${ms(r.ours)} (×${(r.ours / base.ours).toFixed(2)}), ` +
-      `seed's way as planned ${s(r.seeds)} (×${(r.seeds / base.seeds).toFixed(2)}), ratio ${(r.seeds / r.ours).toFixed(0)}×; ` +
-      `oldest first ${s(r.seedsBest)} (×${(r.seedsBest / base.seedsBest).toFixed(2)}), ratio ${(r.seedsBest / r.ours).toFixed(0)}×; ` +
-      `its VACUUM ${s(r.vacuum)} (×${(r.vacuum / base.vacuum).toFixed(2)}), with it ratio ${((r.seedsBest + r.vacuum) / r.ours).toFixed(0)}×; freed ${mb(r.freed)}, bare DROP ${ms(r.floor)}`);
+    console.log(
+      `  ${r.scenario.label.padEnd(16)} ${String(r.stored).padStart(9)} rows stored: ours ${ms(r.ours)} (×${(r.ours / base.ours).toFixed(2)}), ` +
+        `seed's way as planned ${s(r.seeds)} (×${(r.seeds / base.seeds).toFixed(2)}), ratio ${(r.seeds / r.ours).toFixed(0)}×; ` +
+        `oldest first ${s(r.seedsBest)} (×${(r.seedsBest / base.seedsBest).toFixed(2)}), ratio ${(r.seedsBest / r.ours).toFixed(0)}×; ` +
+        `its VACUUM ${s(r.vacuum)} (×${(r.vacuum / base.vacuum).toFixed(2)}), with it ratio ${((r.seedsBest + r.vacuum) / r.ours).toFixed(0)}×; freed ${mb(r.freed)}, bare DROP ${ms(r.floor)}`,
+    );
   }
 }
 

@@ -46,8 +46,15 @@ async function seed(tag: string, now: Date, ages: number[]) {
     logs.push({ ...base, id: crypto.randomUUID(), level: 'INFO', message: `trade ${age}`, event_type: 'trading' });
   }
   const metrics = ages.map((age) => ({
-    id: crypto.randomUUID(), timestamp: `${dayOf(age, now)}T12:00:00.000Z`, service: 'execution', operation: `op ${age}`,
-    execution_time_ms: 1, memory_usage_mb: null, cpu_usage_percent: null, correlation_id: null, data: { tag, age },
+    id: crypto.randomUUID(),
+    timestamp: `${dayOf(age, now)}T12:00:00.000Z`,
+    service: 'execution',
+    operation: `op ${age}`,
+    execution_time_ms: 1,
+    memory_usage_mb: null,
+    cpu_usage_percent: null,
+    correlation_id: null,
+    data: { tag, age },
   }));
   await insertBatch(sql, logs, metrics);
 }
@@ -55,7 +62,9 @@ async function seed(tag: string, now: Date, ages: number[]) {
 /** Where the tagged rows are: messages (and operations) by table. */
 async function where(tag: string) {
   const list = async (table: string, column: string) =>
-    (await sql.unsafe<{ m: string }[]>(`SELECT ${column} AS m FROM logging.${table} WHERE data->>'tag' = $1`, [tag])).map((r) => r.m).sort();
+    (await sql.unsafe<{ m: string }[]>(`SELECT ${column} AS m FROM logging.${table} WHERE data->>'tag' = $1`, [tag]))
+      .map((r) => r.m)
+      .sort();
   return {
     active: await list('system_logs', 'message'),
     archived: await list('archived_system_logs', 'message'),
@@ -75,7 +84,10 @@ async function cleanup(args: string[], env: Record<string, string> = {}) {
   const { code, stdout, stderr } = await exec('npm', ['run', '--silent', 'cleanup', '--', ...args], {
     cwd: projectRoot,
     env: { ...process.env, DATABASE_URL: db.url, ...env },
-  }).then((out) => ({ code: 0, ...out }), (error: { code: number; stdout: string; stderr: string }) => error);
+  }).then(
+    (out) => ({ code: 0, ...out }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
   const lines = stdout.trim().split('\n');
   const last = lines.at(-1) ?? '';
   const json = last.startsWith('{') ? (JSON.parse(last) as Record<string, unknown>) : undefined;
@@ -98,11 +110,14 @@ describe('the scheduled entry point', () => {
     const res = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent('0 2 * * *')}`);
     expect(res.status).toBe(200);
     // scheduled() hands the run to ctx.waitUntil: wait for its summary.
-    const logged = await vi.waitFor(async () => {
-      const rows = await summaries(since);
-      expect(rows).toHaveLength(1);
-      return rows;
-    }, { timeout: 30_000, interval: 200 });
+    const logged = await vi.waitFor(
+      async () => {
+        const rows = await summaries(since);
+        expect(rows).toHaveLength(1);
+        return rows;
+      },
+      { timeout: 30_000, interval: 200 },
+    );
     expect(logged[0]!.message).toBe('retention run finished');
     expect(logged[0]!.data.errors).toEqual([]);
     expect(logged[0]!.data.daysArchived).toContain(`system_logs:${dayOf(31, now)}`);
@@ -126,7 +141,9 @@ describe('npm run cleanup', () => {
     const { code, lines, summary } = await cleanup(['--dry-run', ...at]);
     expect(code).toBe(0);
     expect(summary).toMatchObject({ dryRun: true, today: dayOf(0, now), errors: [] });
-    expect(lines).toContain(`[dry run] would archive 2 of 3 system_logs rows of ${dayOf(31, now)} (its extended partition), purge the rest`);
+    expect(lines).toContain(
+      `[dry run] would archive 2 of 3 system_logs rows of ${dayOf(31, now)} (its extended partition), purge the rest`,
+    );
     expect(lines).toContain(`[dry run] would purge system_logs ${dayOf(91, now)} (3 rows, past every retention)`);
     expect(lines).toContain(`[dry run] would purge performance_logs ${dayOf(31, now)} (1 rows, past every retention)`);
     expect(await where('cli')).toEqual({
@@ -215,7 +232,10 @@ describe('npm run cleanup', () => {
     expect(code).toBe(1);
     expect(stderr).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
     // The record cannot reach system_logs; at ERROR it is also a JSON line on the console.
-    const records = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: string; message: string });
+    const records = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: string; message: string });
     expect(records.map(({ level, message }) => ({ level, message }))).toEqual([{ level: 'ERROR', message: 'retention run failed' }]);
   }, 60_000);
 

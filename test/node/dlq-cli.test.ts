@@ -17,11 +17,21 @@ const databaseUrl = inject('databaseUrl');
 const sql = createSql(databaseUrl, { max: 1 });
 afterAll(() => sql.end());
 
-const batch = (service: string, n: number) => JSON.stringify({
-  v: 1,
-  logs: Array.from({ length: n }, (_, i) => ({ id: crypto.randomUUID(), timestamp: new Date().toISOString(), service, level: 'ERROR', message: `kept ${i}`, data: null, correlation_id: null, event_type: null })),
-  metrics: [],
-});
+const batch = (service: string, n: number) =>
+  JSON.stringify({
+    v: 1,
+    logs: Array.from({ length: n }, (_, i) => ({
+      id: crypto.randomUUID(),
+      timestamp: new Date().toISOString(),
+      service,
+      level: 'ERROR',
+      message: `kept ${i}`,
+      data: null,
+      correlation_id: null,
+      event_type: null,
+    })),
+    metrics: [],
+  });
 
 describe('npm run dlq', () => {
   it('lists and re-ingests dead letters and QStash DLQ messages, once', async () => {

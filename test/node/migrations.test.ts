@@ -22,7 +22,11 @@ afterAll(async () => {
 });
 
 const rows = async () =>
-  (await sql<{ message: string }[]>`SELECT message FROM logging.system_logs UNION ALL SELECT message FROM logging.archived_system_logs ORDER BY 1`).map((r) => r.message);
+  (
+    await sql<
+      { message: string }[]
+    >`SELECT message FROM logging.system_logs UNION ALL SELECT message FROM logging.archived_system_logs ORDER BY 1`
+  ).map((r) => r.message);
 
 it('down and up again keep every row, each in its class partition', async () => {
   const ts = new Date().toISOString();
@@ -44,7 +48,8 @@ it('down and up again keep every row, each in its class partition', async () => 
     SELECT max(inhrelid::regclass::text) AS day FROM pg_inherits
     WHERE inhparent = 'logging.system_logs'::regclass AND inhrelid::regclass::text ~ '_p[0-9]{8}$'`;
   await sql.unsafe(`SELECT logging.purge_partition('${last!.day}')`);
-  const purgedDays = () => sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_class WHERE left(relname, 7) = 'purged_' AND relkind = 'p'`;
+  const purgedDays = () =>
+    sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_class WHERE left(relname, 7) = 'purged_' AND relkind = 'p'`;
   expect((await purgedDays())[0]!.n).toBe(1);
   await migrate(db.url, 'down'); // purge whole day
   expect((await purgedDays())[0]!.n).toBe(0);
@@ -52,7 +57,9 @@ it('down and up again keep every row, each in its class partition', async () => 
   const [fn] = await sql<{ f: string | null }[]>`SELECT to_regprocedure('logging.purge_partition(regclass)')::text AS f`;
   expect(fn!.f).toBeNull();
   await migrate(db.url, 'down'); // retention classes
-  const columns = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'logging' AND table_name = 'system_logs' AND column_name = 'retention_class'`;
+  const columns = await sql<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'logging' AND table_name = 'system_logs' AND column_name = 'retention_class'`;
   expect(columns[0]!.n).toBe(0);
   expect(await rows()).toEqual(before);
 

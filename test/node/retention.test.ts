@@ -31,7 +31,14 @@ async function seed(ages: number[], tag: string) {
     logs.push({ ...base, id: crypto.randomUUID(), level: 'ERROR', message: `error ${age}`, event_type: null });
     logs.push({ ...base, id: crypto.randomUUID(), level: 'CRITICAL', message: `critical ${age}`, event_type: null });
     logs.push({ ...base, id: crypto.randomUUID(), level: 'INFO', message: `trade ${age}`, event_type: 'trading' });
-    metrics.push({ ...base, id: crypto.randomUUID(), operation: `op ${age}`, execution_time_ms: 1, memory_usage_mb: null, cpu_usage_percent: null });
+    metrics.push({
+      ...base,
+      id: crypto.randomUUID(),
+      operation: `op ${age}`,
+      execution_time_ms: 1,
+      memory_usage_mb: null,
+      cpu_usage_percent: null,
+    });
   }
   await insertBatch(sql, logs, metrics);
 }
@@ -40,7 +47,9 @@ async function where(tag: string) {
   const active = await sql<{ m: string }[]>`SELECT message AS m FROM logging.system_logs WHERE data->>'tag' = ${tag}`;
   const archived = await sql<{ m: string }[]>`SELECT message AS m FROM logging.archived_system_logs WHERE data->>'tag' = ${tag}`;
   const metrics = await sql<{ m: string }[]>`SELECT operation AS m FROM logging.performance_logs WHERE data->>'tag' = ${tag}`;
-  const archivedMetrics = await sql<{ m: string }[]>`SELECT operation AS m FROM logging.archived_performance_logs WHERE data->>'tag' = ${tag}`;
+  const archivedMetrics = await sql<
+    { m: string }[]
+  >`SELECT operation AS m FROM logging.archived_performance_logs WHERE data->>'tag' = ${tag}`;
   const sort = (r: { m: string }[]) => r.map((x) => x.m).sort();
   return { active: sort(active), archived: sort(archived), metrics: sort(metrics), archivedMetrics: sort(archivedMetrics) };
 }
@@ -111,7 +120,7 @@ describe('retention', () => {
     expect(await purgedPartitions(sql)).toEqual(waiting);
   });
 
-  it('a purged partition that cannot be freed yet waits for the next run, and the day\'s work goes on', async () => {
+  it("a purged partition that cannot be freed yet waits for the next run, and the day's work goes on", async () => {
     await seed([55], 'blocked');
     await runRetention(sql, DEFAULT_POLICY, { now: NOW }); // day 55 archived and purged: what is left of it waits
     const waiting = `purged_system_logs_p${dayOf(55).replaceAll('-', '')}`;
@@ -138,11 +147,29 @@ describe('retention', () => {
     expect((await purgedPartitions(sql)).map((p) => p.name)).toContain(purgedDay);
     // A late row for day 57 brings the day back (out of the default partition); it is retired
     // again, here without a run to free the first purge in between.
-    await insertBatch(sql, [{ id: crypto.randomUUID(), timestamp: `${dayOf(57)}T13:00:00.000Z`, service: 'execution', level: 'INFO', message: 'late 57', data: { tag: 'twice' }, correlation_id: null, event_type: null }], []);
+    await insertBatch(
+      sql,
+      [
+        {
+          id: crypto.randomUUID(),
+          timestamp: `${dayOf(57)}T13:00:00.000Z`,
+          service: 'execution',
+          level: 'INFO',
+          message: 'late 57',
+          data: { tag: 'twice' },
+          correlation_id: null,
+          event_type: null,
+        },
+      ],
+      [],
+    );
     await ensureDay(sql, 'system_logs', dayOf(57));
     const retired = await retire(sql, [{ table: 'system_logs', day: dayOf(57), keep: 'extended', archiveHasDay: true }], []);
     expect(retired.days[0]!.counts.total).toBe(1);
-    expect((await purgedPartitions(sql)).map((p) => p.name).filter((n) => n.startsWith(purgedDay))).toEqual([purgedDay, `${purgedDay}_extended`]);
+    expect((await purgedPartitions(sql)).map((p) => p.name).filter((n) => n.startsWith(purgedDay))).toEqual([
+      purgedDay,
+      `${purgedDay}_extended`,
+    ]);
     expect(await sql.unsafe(`SELECT message FROM logging.${purgedDay}`)).toEqual([{ message: 'late 57' }]);
     expect(await where('twice')).toEqual(expected([57]));
   });
@@ -175,9 +202,11 @@ describe('retention', () => {
     const reader = await holdTable(db.url, waiting!.name);
     const run = runRetention(sql, DEFAULT_POLICY, { now: NOW });
     const archived = dayOf(63);
-    for (let i = 0; i < 100 && !(await listDays(sql, 'archived_system_logs')).includes(archived); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && !(await listDays(sql, 'archived_system_logs')).includes(archived); i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(await listDays(sql, 'archived_system_logs')).toContain(archived);
-    const leases = async () => (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM logging.job_leases WHERE name = 'retention'`)[0]!.n;
+    const leases = async () =>
+      (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM logging.job_leases WHERE name = 'retention'`)[0]!.n;
     expect(await leases()).toBe(1); // still held: the freeing is not done
     await reader.release();
     const summary = await run;
@@ -188,7 +217,10 @@ describe('retention', () => {
   });
 
   /** Purged tables' names, from the catalog only: a size would wait on the freeing's lock. */
-  const purgedNames = async () => (await sql<{ n: string }[]>`SELECT relname::text AS n FROM pg_class WHERE relname LIKE 'purged\_%' AND NOT relispartition ORDER BY 1`).map((r) => r.n);
+  const purgedNames = async () =>
+    (
+      await sql<{ n: string }[]>`SELECT relname::text AS n FROM pg_class WHERE relname LIKE 'purged\_%' AND NOT relispartition ORDER BY 1`
+    ).map((r) => r.n);
 
   /**
    * A run leaves a day purged (`age`); the next day (`age` + 1) is due, and its count is held up by
@@ -267,7 +299,15 @@ describe('retention', () => {
   it('a crash between steps loses nothing, and the next run finishes the work', async () => {
     await seed([60, 61], 'crash');
     const target = `retire ${dayOf(61)}`;
-    await expect(runRetention(sql, DEFAULT_POLICY, { now: NOW, leaseSeconds: 1, onStep: (s) => { if (s === target) throw new Error('injected crash'); } })).rejects.toThrow('injected crash');
+    await expect(
+      runRetention(sql, DEFAULT_POLICY, {
+        now: NOW,
+        leaseSeconds: 1,
+        onStep: (s) => {
+          if (s === target) throw new Error('injected crash');
+        },
+      }),
+    ).rejects.toThrow('injected crash');
     // The crashed day is untouched: all its rows still active.
     expect((await where('crash')).active).toEqual(expect.arrayContaining(['info 61', 'error 61', 'trade 61']));
     await new Promise((r) => setTimeout(r, 1100)); // the dead run's lease expires
@@ -276,11 +316,17 @@ describe('retention', () => {
     expect(await where('crash')).toEqual(expected([60, 61]));
   });
 
-  it('a crash inside a day\'s move rolls the whole day back', async () => {
+  it("a crash inside a day's move rolls the whole day back", async () => {
     await seed([70], 'tx');
     await runRetention(sql, { ...DEFAULT_POLICY, archiveAfterDays: 80 }, { now: NOW }); // day 70 now has its own partition
     const plan = { table: 'system_logs', day: dayOf(70), keep: 'extended', archiveHasDay: false } as const;
-    await expect(retire(sql, [plan], [], { beforeCommit: async () => { throw new Error('power cut'); } })).rejects.toThrow('power cut');
+    await expect(
+      retire(sql, [plan], [], {
+        beforeCommit: async () => {
+          throw new Error('power cut');
+        },
+      }),
+    ).rejects.toThrow('power cut');
     expect((await where('tx')).active).toHaveLength(4);
     expect((await where('tx')).archived).toHaveLength(0);
   });
@@ -306,7 +352,10 @@ describe('retention', () => {
     const size = async (partition: string) =>
       (await sql.unsafe<{ b: number }[]>(`SELECT pg_total_relation_size('logging.${partition}')::float8 AS b`))[0]!.b;
     const waiting = async () => (await purgedPartitions(sql)).map((p) => p.name);
-    for (const [client, age, tag] of [[createSql(db.url, { max: 1 }), 47, 'one'], [createSql(db.url, { max: 3 }), 48, 'three']] as const) {
+    for (const [client, age, tag] of [
+      [createSql(db.url, { max: 1 }), 47, 'one'],
+      [createSql(db.url, { max: 3 }), 48, 'three'],
+    ] as const) {
       const day = dayOf(age).replaceAll('-', '');
       await ensureDay(sql, 'system_logs', dayOf(age));
       await ensureDay(sql, 'performance_logs', dayOf(age));
@@ -373,10 +422,14 @@ describe('retention', () => {
     await seed([47], 'late-row');
     await runRetention(sql, DEFAULT_POLICY, { now: NOW });
     const base = { timestamp: `${dayOf(47)}T18:00:00.000Z`, service: 'execution', data: { tag: 'late-row' }, correlation_id: null };
-    await insertBatch(sql, [
-      { ...base, id: crypto.randomUUID(), level: 'ERROR', message: 'late error 47', event_type: null },
-      { ...base, id: crypto.randomUUID(), level: 'INFO', message: 'late info 47', event_type: null },
-    ], []);
+    await insertBatch(
+      sql,
+      [
+        { ...base, id: crypto.randomUUID(), level: 'ERROR', message: 'late error 47', event_type: null },
+        { ...base, id: crypto.randomUUID(), level: 'INFO', message: 'late info 47', event_type: null },
+      ],
+      [],
+    );
     const run = await runRetention(sql, DEFAULT_POLICY, { now: NOW });
     expect(run.errors).toEqual([]);
     expect(run.defaultDaysSwept).toContain(`system_logs:${dayOf(47)}`);
@@ -396,7 +449,10 @@ describe('retention', () => {
     const wholeDays = await runRetention(sql, { ...DEFAULT_POLICY, systemLogsDays: 60, performanceLogsDays: 60 }, { now: NOW });
     expect(wholeDays.errors).toEqual([]);
     expect(await where('whole')).toEqual({
-      active: [], metrics: [], archived: ['critical 46', 'error 46', 'info 46', 'trade 46'], archivedMetrics: ['op 46'],
+      active: [],
+      metrics: [],
+      archived: ['critical 46', 'error 46', 'info 46', 'trade 46'],
+      archivedMetrics: ['op 46'],
     });
     expect(wholeDays.rowsKept).toMatchObject({ total: 5, performance: 1 });
   });

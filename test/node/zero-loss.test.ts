@@ -32,7 +32,10 @@ async function pgProxy(target: number) {
   const server = net.createServer((client) => {
     const upstream = net.connect(target, '127.0.0.1');
     let sent = 0;
-    client.on('data', (d) => { sent += d.length; upstream.write(d); });
+    client.on('data', (d) => {
+      sent += d.length;
+      upstream.write(d);
+    });
     upstream.on('data', (d) => {
       // ReadyForQuery ('Z', length 5) after the big INSERT's Bind: the statement has committed.
       if (armed && sent > 50_000 && d.includes(Buffer.from([0x5a, 0, 0, 0, 5]))) {
@@ -44,7 +47,10 @@ async function pgProxy(target: number) {
       }
       client.write(d);
     });
-    const end = () => { client.end(); upstream.destroy(); };
+    const end = () => {
+      client.end();
+      upstream.destroy();
+    };
     client.on('error', end);
     upstream.on('error', end);
     client.on('close', end);
@@ -53,8 +59,12 @@ async function pgProxy(target: number) {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as AddressInfo).port,
-    arm: () => { armed = true; },
-    get dropped() { return dropped; },
+    arm: () => {
+      armed = true;
+    },
+    get dropped() {
+      return dropped;
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
@@ -130,8 +140,20 @@ describe('the local QStash, driven by the real SDK', () => {
     const verifier = new Receiver({ currentSigningKey: DEV_CREDENTIALS.currentSigningKey, nextSigningKey: DEV_CREDENTIALS.nextSigningKey });
     try {
       const body = JSON.stringify({ hello: 'world' });
-      const a = await client.publish({ url: `${dest.url}/hook`, body, headers: { 'Content-Type': 'application/json', 'X-Custom': 'yes' }, deduplicationId: 'd-1', retries: 3 });
-      const b = await client.publish({ url: `${dest.url}/hook`, body, headers: { 'Content-Type': 'application/json' }, deduplicationId: 'd-1', retries: 3 });
+      const a = await client.publish({
+        url: `${dest.url}/hook`,
+        body,
+        headers: { 'Content-Type': 'application/json', 'X-Custom': 'yes' },
+        deduplicationId: 'd-1',
+        retries: 3,
+      });
+      const b = await client.publish({
+        url: `${dest.url}/hook`,
+        body,
+        headers: { 'Content-Type': 'application/json' },
+        deduplicationId: 'd-1',
+        retries: 3,
+      });
       expect(b).toEqual({ messageId: a.messageId, deduplicated: true });
       await qstash.idle();
       expect(dest.seen.map((s) => s.headers['upstash-retried'])).toEqual(['0', '1', '2']);
@@ -139,7 +161,9 @@ describe('the local QStash, driven by the real SDK', () => {
       expect(first.headers['upstash-message-id']).toBe(a.messageId);
       expect(first.headers['x-custom']).toBe('yes');
       expect(first.body).toBe(body);
-      await expect(verifier.verify({ signature: first.headers['upstash-signature'] as string, body, url: `${dest.url}/hook` })).resolves.toBe(true);
+      await expect(
+        verifier.verify({ signature: first.headers['upstash-signature'] as string, body, url: `${dest.url}/hook` }),
+      ).resolves.toBe(true);
 
       // Exhausted: DLQ and failure callback.
       const gone = await receiver([500, 500]);
@@ -150,7 +174,13 @@ describe('the local QStash, driven by the real SDK', () => {
       const cb = JSON.parse(callback.seen[0]!.body);
       expect(cb).toMatchObject({ sourceMessageId: c.messageId, status: 500, retried: 1, maxRetries: 1, url: `${gone.url}/x` });
       expect(Buffer.from(cb.sourceBody, 'base64').toString()).toBe('payload');
-      await expect(verifier.verify({ signature: callback.seen[0]!.headers['upstash-signature'] as string, body: callback.seen[0]!.body, url: `${callback.url}/failed` })).resolves.toBe(true);
+      await expect(
+        verifier.verify({
+          signature: callback.seen[0]!.headers['upstash-signature'] as string,
+          body: callback.seen[0]!.body,
+          url: `${callback.url}/failed`,
+        }),
+      ).resolves.toBe(true);
       const dlq = await client.dlq.listMessages();
       const entry = dlq.messages.find((m) => m.messageId === c.messageId)!;
       expect(entry).toMatchObject({ url: `${gone.url}/x`, body: 'payload' });
@@ -158,7 +188,9 @@ describe('the local QStash, driven by the real SDK', () => {
       expect((await client.dlq.listMessages()).messages.find((m) => m.messageId === c.messageId)).toBeUndefined();
       gone.close();
 
-      await expect(new Client({ baseUrl: qstash.url, token: 'wrong' }).publish({ url: dest.url, body: 'x' })).rejects.toThrow(/Unauthorized|401/);
+      await expect(new Client({ baseUrl: qstash.url, token: 'wrong' }).publish({ url: dest.url, body: 'x' })).rejects.toThrow(
+        /Unauthorized|401/,
+      );
     } finally {
       dest.close();
       callback.close();
@@ -169,7 +201,18 @@ describe('the local QStash, driven by the real SDK', () => {
 describe('Postgres down', () => {
   it('stopped in the middle of a steady stream of 20,000 records and started 10 s later: every record stored exactly once', async () => {
     const cid = `stream-${crypto.randomUUID()}`;
-    const logging = createLogging({ endpoint: worker.url, apiKey: key, batchSize: 200, flushIntervalMs: 200, retryBaseMs: 100, maxRetryDelayMs: 1000, maxQueueSize: 50_000, console: false, env: {}, stderr: () => {} });
+    const logging = createLogging({
+      endpoint: worker.url,
+      apiKey: key,
+      batchSize: 200,
+      flushIntervalMs: 200,
+      retryBaseMs: 100,
+      maxRetryDelayMs: 1000,
+      maxQueueSize: 50_000,
+      console: false,
+      env: {},
+      stderr: () => {},
+    });
     const log = logging.getServiceLogger('execution');
     const N = 20_000;
     const started = Date.now();
@@ -203,10 +246,19 @@ describe('Postgres down', () => {
 
   it('the connection dropped right after COMMIT (the ambiguous commit): the replay stores nothing twice', async () => {
     const service = `amb_${crypto.randomUUID().slice(0, 8)}`;
-    const logs = Array.from({ length: 500 }, (_, i) => ({ id: crypto.randomUUID(), service, level: 'INFO', message: `amb ${i} ${'x'.repeat(100)}` }));
+    const logs = Array.from({ length: 500 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      service,
+      level: 'INFO',
+      message: `amb ${i} ${'x'.repeat(100)}`,
+    }));
     const before = qstash.messages.length;
     proxy.arm();
-    const res = await fetch(`${worker.url}/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ logs }) });
+    const res = await fetch(`${worker.url}/v1/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ logs }),
+    });
     expect(proxy.dropped).toBeGreaterThanOrEqual(1);
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ accepted: 500, queued: 500 });
@@ -214,7 +266,9 @@ describe('Postgres down', () => {
     const replays = qstash.messages.slice(before);
     expect(replays.length).toBeGreaterThan(0);
     expect(replays.every((m) => m.state === 'delivered')).toBe(true);
-    const [row] = await sql<{ n: number; d: number }[]>`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM logging.system_logs WHERE service = ${service}`;
+    const [row] = await sql<
+      { n: number; d: number }[]
+    >`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM logging.system_logs WHERE service = ${service}`;
     expect(row).toEqual({ n: 500, d: 500 });
   }, 60_000);
 });

@@ -49,7 +49,11 @@ describe('database unavailable during ingest', () => {
 describe('configuration', () => {
   it('a misconfigured Worker fails naming every bad variable and why', () => {
     const bad = { ...env, HYPERDRIVE: undefined, MAX_RECORDS_PER_REQUEST: '0', RETENTION_ERROR_LOGS_DAYS: 'ninety' } as unknown as Env;
-    expect(() => parseEnv(bad)).toThrow(new RegExp('^invalid Worker configuration: HYPERDRIVE: HYPERDRIVE binding is missing.*; '
-      + 'MAX_RECORDS_PER_REQUEST: .*>=1; RETENTION_ERROR_LOGS_DAYS: .*number'));
+    expect(() => parseEnv(bad)).toThrow(
+      new RegExp(
+        '^invalid Worker configuration: HYPERDRIVE: HYPERDRIVE binding is missing.*; ' +
+          'MAX_RECORDS_PER_REQUEST: .*>=1; RETENTION_ERROR_LOGS_DAYS: .*number',
+      ),
+    );
   });
 });

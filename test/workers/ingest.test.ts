@@ -13,8 +13,18 @@ beforeAll(async () => {
   key = await makeKey(service);
 });
 
-const log = (over: Record<string, unknown> = {}): Record<string, unknown> => ({ service, level: 'INFO', message: 'Order created', ...over });
-const metric = (over: Record<string, unknown> = {}): Record<string, unknown> => ({ service, operation: 'create_order', execution_time_ms: 12.345, ...over });
+const log = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  service,
+  level: 'INFO',
+  message: 'Order created',
+  ...over,
+});
+const metric = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  service,
+  operation: 'create_order',
+  execution_time_ms: 12.345,
+  ...over,
+});
 
 async function rowsOf(svc: string) {
   return sql`SELECT id::text, service, level, message, data, correlation_id, event_type, "timestamp" FROM logging.system_logs WHERE service = ${svc} ORDER BY "timestamp", message`;
@@ -29,10 +39,28 @@ describe('POST /v1/ingest', () => {
     const res = await postIngest(
       {
         logs: [
-          { id, timestamp: ts, service: svc, level: 'info', message: 'Order created', data: { order_id: 'ORD123', symbol: 'AAPL', qty: 100, price: 150.25 }, correlation_id: 'trade-1', event_type: 'trading' },
+          {
+            id,
+            timestamp: ts,
+            service: svc,
+            level: 'info',
+            message: 'Order created',
+            data: { order_id: 'ORD123', symbol: 'AAPL', qty: 100, price: 150.25 },
+            correlation_id: 'trade-1',
+            event_type: 'trading',
+          },
           { service: svc, level: 'Warning', message: 'Slow fill' },
         ],
-        metrics: [{ service: svc, operation: 'create_order', execution_time_ms: 45.678, memory_usage_mb: 12.5, cpu_usage_percent: 37.25, correlation_id: 'trade-1' }],
+        metrics: [
+          {
+            service: svc,
+            operation: 'create_order',
+            execution_time_ms: 45.678,
+            memory_usage_mb: 12.5,
+            cpu_usage_percent: 37.25,
+            correlation_id: 'trade-1',
+          },
+        ],
       },
       { key: k },
     );
@@ -42,13 +70,20 @@ describe('POST /v1/ingest', () => {
     const rows = await rowsOf(svc);
     expect(rows).toHaveLength(2);
     const first = rows.find((r) => r.id === id)!;
-    expect(first).toMatchObject({ level: 'INFO', message: 'Order created', correlation_id: 'trade-1', event_type: 'trading', data: { order_id: 'ORD123', symbol: 'AAPL', qty: 100, price: 150.25 } });
+    expect(first).toMatchObject({
+      level: 'INFO',
+      message: 'Order created',
+      correlation_id: 'trade-1',
+      event_type: 'trading',
+      data: { order_id: 'ORD123', symbol: 'AAPL', qty: 100, price: 150.25 },
+    });
     expect(new Date(first.timestamp).toISOString()).toBe(ts);
     const second = rows.find((r) => r.id !== id)!;
     expect(second.level).toBe('WARNING');
     expect(second.id).toMatch(/^[0-9a-f-]{36}$/);
 
-    const [m] = await sql`SELECT operation, execution_time_ms::float8 AS t, memory_usage_mb::float8 AS mem, cpu_usage_percent::float8 AS cpu, correlation_id FROM logging.performance_logs WHERE service = ${svc}`;
+    const [m] =
+      await sql`SELECT operation, execution_time_ms::float8 AS t, memory_usage_mb::float8 AS mem, cpu_usage_percent::float8 AS cpu, correlation_id FROM logging.performance_logs WHERE service = ${svc}`;
     expect(m).toEqual({ operation: 'create_order', t: 45.678, mem: 12.5, cpu: 37.25, correlation_id: 'trade-1' });
   });
 
@@ -64,7 +99,11 @@ describe('POST /v1/ingest', () => {
     const body = (await res.json()) as IngestResponse;
     expect(body.accepted).toBe(3);
     expect(body.rejected.map((r) => [r.kind, r.index])).toEqual([
-      ['log', 1], ['log', 3], ['log', 4], ['metric', 1], ['metric', 2],
+      ['log', 1],
+      ['log', 3],
+      ['log', 4],
+      ['metric', 1],
+      ['metric', 2],
     ]);
     expect(body.rejected[0]!.issues[0]).toMatchObject({ path: 'level' });
     expect(body.rejected[0]!.issues[0]!.message).toMatch(/DEBUG, INFO, WARNING, ERROR, CRITICAL/);
@@ -77,7 +116,10 @@ describe('POST /v1/ingest', () => {
   });
 
   it('stores a record delivered twice once, and says so', async () => {
-    const batch = { logs: [log({ id: crypto.randomUUID(), timestamp: new Date().toISOString(), message: 'dup' })], metrics: [metric({ id: crypto.randomUUID(), timestamp: new Date().toISOString() })] };
+    const batch = {
+      logs: [log({ id: crypto.randomUUID(), timestamp: new Date().toISOString(), message: 'dup' })],
+      metrics: [metric({ id: crypto.randomUUID(), timestamp: new Date().toISOString() })],
+    };
     const first = (await (await postIngest(batch, { key })).json()) as IngestResponse;
     const [a, b] = await Promise.all([postIngest(batch, { key }), postIngest(batch, { key })]);
     expect(first).toMatchObject({ accepted: 2, duplicates: 0 });
@@ -85,7 +127,9 @@ describe('POST /v1/ingest', () => {
     expect(await b.json()).toMatchObject({ accepted: 2, duplicates: 2 });
     const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM logging.system_logs WHERE id = ${batch.logs[0]!.id as string}`;
     expect(row!.n).toBe(1);
-    const [mrow] = await sql<{ m: number }[]>`SELECT count(*)::int AS m FROM logging.performance_logs WHERE id = ${batch.metrics[0]!.id as string}`;
+    const [mrow] = await sql<
+      { m: number }[]
+    >`SELECT count(*)::int AS m FROM logging.performance_logs WHERE id = ${batch.metrics[0]!.id as string}`;
     expect(mrow!.m).toBe(1);
   });
 
@@ -141,7 +185,9 @@ describe('POST /v1/ingest', () => {
     const body = (await res.json()) as IngestResponse;
     expect(body.accepted).toBe(3);
     expect(body.rejected.map((r) => [r.index, r.issues[0]!.code])).toEqual([
-      [0, 'timestamp_too_old'], [1, 'timestamp_in_future'], [5, 'invalid_format'],
+      [0, 'timestamp_too_old'],
+      [1, 'timestamp_in_future'],
+      [5, 'invalid_format'],
     ]);
     expect(body.rejected[2]!.issues[0]!.message).toMatch(/RFC 3339/);
     const messages = (await rowsOf(service)).map((r) => r.message);
@@ -154,7 +200,9 @@ describe('POST /v1/ingest', () => {
     const res = await postIngest({ logs: [log({ message: 'mine' }), log({ service: other, message: 'spoof' })] }, { key });
     const body = (await res.json()) as IngestResponse;
     expect(body.accepted).toBe(1);
-    expect(body.rejected).toEqual([{ index: 1, kind: 'log', issues: [expect.objectContaining({ path: 'service', code: 'spoofed_service' })] }]);
+    expect(body.rejected).toEqual([
+      { index: 1, kind: 'log', issues: [expect.objectContaining({ path: 'service', code: 'spoofed_service' })] },
+    ]);
     expect(await rowsOf(other)).toHaveLength(0);
   });
 
@@ -191,7 +239,11 @@ describe('POST /v1/ingest refusals', () => {
   });
 
   it('415 for another content type', async () => {
-    await expectError(await postIngest(null, { key, raw: 'a=b', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectError(
+      await postIngest(null, { key, raw: 'a=b', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     await expectError(await postIngest({ logs: [] }, { key, headers: { 'content-encoding': 'br' } }), 415, 'UNSUPPORTED_MEDIA_TYPE', /br/);
   });
 
@@ -202,7 +254,12 @@ describe('POST /v1/ingest refusals', () => {
     const body = await expectError(await postIngest({ log: [log()] }, { key }), 400, 'BAD_REQUEST');
     expect(JSON.stringify(body.issues)).toMatch(/log/);
     await expectError(await postIngest({ logs: 'x' }, { key }), 400, 'BAD_REQUEST');
-    await expectError(await postIngest(null, { key, raw: 'not gzip', headers: { 'content-encoding': 'gzip' } }), 400, 'BAD_REQUEST', /gzip/);
+    await expectError(
+      await postIngest(null, { key, raw: 'not gzip', headers: { 'content-encoding': 'gzip' } }),
+      400,
+      'BAD_REQUEST',
+      /gzip/,
+    );
   });
 
   it('413 for too many records or too many bytes, plain or gzip', async () => {

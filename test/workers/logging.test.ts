@@ -13,7 +13,11 @@ describe('the logging library inside workerd', () => {
     const service = uniqueService('notification');
     const key = await makeKey(service);
     const logging = createLogging({
-      sink: new HttpSink({ endpoint: 'http://logs.test', apiKey: key, fetch: (input, init) => exports.default.fetch(new Request(input, init)) }),
+      sink: new HttpSink({
+        endpoint: 'http://logs.test',
+        apiKey: key,
+        fetch: (input, init) => exports.default.fetch(new Request(input, init)),
+      }),
       env: {},
       console: false,
     });
@@ -48,7 +52,7 @@ describe("the service's own logs", () => {
     expect(rows[0]!.data).toHaveProperty('durationMs');
   });
 
-  it('every answer echoes X-Correlation-ID, taking the caller\'s when given', async () => {
+  it("every answer echoes X-Correlation-ID, taking the caller's when given", async () => {
     const given = await exports.default.fetch(new Request('http://logs.test/health', { headers: { 'X-Correlation-ID': 'trade-5' } }));
     expect(given.headers.get('x-correlation-id')).toBe('trade-5');
     const made = await exports.default.fetch(new Request('http://logs.test/health'));

@@ -33,8 +33,15 @@ beforeAll(async () => {
     event_type: i % 4 === 0 ? 'trading' : 'system',
   }));
   const metrics: MetricRow[] = [10, 20, 30, 40, 100].map((ms, i) => ({
-    id: crypto.randomUUID(), timestamp: new Date(base + i * 1000 + 500).toISOString(), service, operation: 'create_order',
-    execution_time_ms: ms, memory_usage_mb: null, cpu_usage_percent: null, correlation_id: i < 2 ? `trace-${service}` : null, data: null,
+    id: crypto.randomUUID(),
+    timestamp: new Date(base + i * 1000 + 500).toISOString(),
+    service,
+    operation: 'create_order',
+    execution_time_ms: ms,
+    memory_usage_mb: null,
+    cpu_usage_percent: null,
+    correlation_id: i < 2 ? `trace-${service}` : null,
+    data: null,
   }));
   await insertBatch(sql, logs, metrics);
   // An archived day, as retention leaves it.
@@ -55,9 +62,19 @@ describe('GET /v1/logs', () => {
   });
 
   it('filters by service, minimum level, event type, correlation id, time, text and data fields; archived days included', async () => {
-    const q = async (params: string) => ((await (await get(`/v1/logs?service=${service}&limit=1000&${params}`)).json()) as { logs: { message: string; level: string; archived: boolean }[] }).logs;
+    const q = async (params: string) =>
+      (
+        (await (await get(`/v1/logs?service=${service}&limit=1000&${params}`)).json()) as {
+          logs: { message: string; level: string; archived: boolean }[];
+        }
+      ).logs;
     expect(await q('')).toHaveLength(31);
-    expect((await q('level=error')).map((l) => l.message)).toEqual(['Order 20 created', 'Order 10 created', 'Order 0 created', 'old archived error']);
+    expect((await q('level=error')).map((l) => l.message)).toEqual([
+      'Order 20 created',
+      'Order 10 created',
+      'Order 0 created',
+      'old archived error',
+    ]);
     expect((await q('level=WARNING')).every((l) => ['WARNING', 'ERROR'].includes(l.level))).toBe(true);
     expect(await q('event_type=trading')).toHaveLength(9);
     expect(await q(`correlation_id=trace-${service}`)).toHaveLength(6);
@@ -92,7 +109,13 @@ describe('GET /v1/logs', () => {
   });
 
   it('a bad filter is a 400 that says which and why', async () => {
-    const cases: [string, string][] = [['level=LOUD', 'level'], ['limit=5000', 'limit'], ['from=yesterday', 'from'], ['colour=red', 'colour'], ['cursor=abc', 'cursor']];
+    const cases: [string, string][] = [
+      ['level=LOUD', 'level'],
+      ['limit=5000', 'limit'],
+      ['from=yesterday', 'from'],
+      ['colour=red', 'colour'],
+      ['cursor=abc', 'cursor'],
+    ];
     for (const [params, path] of cases) {
       const res = await get(`/v1/logs?${params}`);
       expect(res.status).toBe(400);
@@ -106,7 +129,10 @@ describe('GET /v1/logs', () => {
 describe('GET /v1/traces/{correlation_id}', () => {
   it('returns every log and metric of the flow as one timeline, with durations', async () => {
     const res = await get(`/v1/traces/trace-${service}`);
-    const trace = (await res.json()) as { events: { kind: string; offset_ms: number; duration_ms: number | null; message: string | null }[]; duration_ms: number };
+    const trace = (await res.json()) as {
+      events: { kind: string; offset_ms: number; duration_ms: number | null; message: string | null }[];
+      duration_ms: number;
+    };
     expect(trace.events).toHaveLength(8); // 5 logs + 2 metrics + 1 archived log
     expect(trace.events[0]!.message).toBe('old archived error');
     const offsets = trace.events.map((e) => e.offset_ms);
@@ -119,12 +145,18 @@ describe('stats', () => {
   it('performance: count, average, p50, p95, p99 and max by service and operation', async () => {
     const res = await get(`/v1/stats/performance?window=24h&service=${service}`);
     const body = (await res.json()) as { operations: Record<string, number | string>[] };
-    expect(body.operations).toEqual([{ service, operation: 'create_order', count: 5, avg_ms: 40, p50_ms: 30, p95_ms: 88, p99_ms: 97.6, max_ms: 100 }]);
+    expect(body.operations).toEqual([
+      { service, operation: 'create_order', count: 5, avg_ms: 40, p50_ms: 30, p95_ms: 88, p99_ms: 97.6, max_ms: 100 },
+    ]);
   });
 
   it('errors: counts by service and level with the last occurrence, and per bucket', async () => {
     const res = await get(`/v1/stats/errors?window=24h&service=${service}`);
-    const body = (await res.json()) as { by_service: { level: string; count: number }[]; buckets: { count: number }[]; bucket_seconds: number };
+    const body = (await res.json()) as {
+      by_service: { level: string; count: number }[];
+      buckets: { count: number }[];
+      bucket_seconds: number;
+    };
     expect(body.by_service).toEqual([expect.objectContaining({ service, level: 'ERROR', count: 3 })]);
     expect(body.buckets.reduce((n, b) => n + b.count, 0)).toBe(3);
     expect(body.bucket_seconds).toBe(1440);
@@ -134,16 +166,33 @@ describe('stats', () => {
 
 describe('OpenAPI', () => {
   it('serves an OpenAPI 3.1 document for every route', async () => {
-    const doc = (await (await exports.default.fetch(new Request('http://logs.test/openapi.json'))).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await exports.default.fetch(new Request('http://logs.test/openapi.json'))).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/v1/ingest', '/v1/logs', '/v1/replay', '/v1/replay/failed', '/v1/stats/errors', '/v1/stats/latency', '/v1/stats/performance', '/v1/tail', '/v1/traces/{correlation_id}']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health',
+      '/v1/ingest',
+      '/v1/logs',
+      '/v1/replay',
+      '/v1/replay/failed',
+      '/v1/stats/errors',
+      '/v1/stats/latency',
+      '/v1/stats/performance',
+      '/v1/tail',
+      '/v1/traces/{correlation_id}',
+    ]);
   });
 
   it('documents every error answer with its closed list of codes', async () => {
     type Schema = { properties?: { code?: { enum?: string[] } } };
     type Operation = { responses: Record<string, { content?: Record<string, { schema: Schema }> }> };
-    const doc = (await (await exports.default.fetch(new Request('http://logs.test/openapi.json'))).json()) as { paths: Record<string, Record<string, Operation>> };
-    const codesOf = (path: string, method: string, status: string) => doc.paths[path]![method]!.responses[status]?.content?.['application/json']?.schema.properties?.code?.enum;
+    const doc = (await (await exports.default.fetch(new Request('http://logs.test/openapi.json'))).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const codesOf = (path: string, method: string, status: string) =>
+      doc.paths[path]![method]!.responses[status]?.content?.['application/json']?.schema.properties?.code?.enum;
     expect(codesOf('/v1/logs', 'get', '401')).toEqual(['UNAUTHORIZED']);
     expect(codesOf('/v1/logs', 'get', '500')).toEqual(['INTERNAL']);
     expect(codesOf('/v1/ingest', 'post', '413')).toEqual(['PAYLOAD_TOO_LARGE']);

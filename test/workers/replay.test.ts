@@ -15,8 +15,14 @@ const FAILED = 'http://logs.test/v1/replay/failed';
 
 function rows(service: string, n: number): LogRow[] {
   return Array.from({ length: n }, (_, i) => ({
-    id: crypto.randomUUID(), timestamp: new Date().toISOString(), service, level: 'INFO', message: `replayed ${i}`,
-    data: { i }, correlation_id: null, event_type: null,
+    id: crypto.randomUUID(),
+    timestamp: new Date().toISOString(),
+    service,
+    level: 'INFO',
+    message: `replayed ${i}`,
+    data: { i },
+    correlation_id: null,
+    event_type: null,
   }));
 }
 
@@ -32,7 +38,9 @@ async function post(url: string, body: string, signature?: string, app?: { env: 
 }
 
 async function stored(ids: string[]): Promise<number> {
-  const [r] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM logging.system_logs WHERE id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(ids)}::text::jsonb))::uuid)`;
+  const [r] = await sql<
+    { n: number }[]
+  >`SELECT count(*)::int AS n FROM logging.system_logs WHERE id IN (SELECT (jsonb_array_elements_text(${JSON.stringify(ids)}::text::jsonb))::uuid)`;
   return r!.n;
 }
 
@@ -62,11 +70,34 @@ describe('POST /v1/replay', () => {
     const cases: [string, (body: string) => Promise<{ body?: string; signature?: string; url?: string }>][] = [
       ['header missing', async () => ({ signature: undefined })],
       ['a wrong key', async (body) => ({ signature: await signRequest({ key: 'sig_not_the_key', url: REPLAY, body }) })],
-      ['one byte of the body changed', async (body) => ({ signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body }), body: body.replace('replayed 0', 'replayed 1') })],
-      ['re-serialised JSON', async (body) => ({ signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body }), body: JSON.stringify(JSON.parse(body), null, 1) })],
-      ['a destination mismatch', async (body) => ({ signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: 'http://evil.test/v1/replay', body }) })],
-      ['an expired token', async (body) => ({ signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body, now: now - 3600 }) })],
-      ['a token not yet valid', async (body) => ({ signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body, now: now + 3600 }) })],
+      [
+        'one byte of the body changed',
+        async (body) => ({
+          signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body }),
+          body: body.replace('replayed 0', 'replayed 1'),
+        }),
+      ],
+      [
+        're-serialised JSON',
+        async (body) => ({
+          signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body }),
+          body: JSON.stringify(JSON.parse(body), null, 1),
+        }),
+      ],
+      [
+        'a destination mismatch',
+        async (body) => ({
+          signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: 'http://evil.test/v1/replay', body }),
+        }),
+      ],
+      [
+        'an expired token',
+        async (body) => ({ signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body, now: now - 3600 }) }),
+      ],
+      [
+        'a token not yet valid',
+        async (body) => ({ signature: await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body, now: now + 3600 }) }),
+      ],
     ];
     it.each(cases)('%s', async (_name, make) => {
       const batch = rows(uniqueService('execution'), 2);
@@ -82,7 +113,9 @@ describe('POST /v1/replay', () => {
       const batch = rows(uniqueService('execution'), 2);
       const body = JSON.stringify({ v: 1, logs: batch, metrics: [] });
       const { QSTASH_CURRENT_SIGNING_KEY: _a, QSTASH_NEXT_SIGNING_KEY: _b, ...unkeyed } = env;
-      const res = await post(REPLAY, body, await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body }), { env: unkeyed as typeof env });
+      const res = await post(REPLAY, body, await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body }), {
+        env: unkeyed as typeof env,
+      });
       expect(res.status).toBe(503);
       expect(((await res.json()) as ErrorBody).code).toBe('REPLAY_DISABLED');
       expect(await stored(batch.map((r) => r.id))).toBe(0);
@@ -92,7 +125,9 @@ describe('POST /v1/replay', () => {
   it('answers 503 while the database is down, so QStash retries', async () => {
     const body = JSON.stringify({ v: 1, logs: rows(uniqueService('execution'), 1), metrics: [] });
     const downEnv = { ...env, HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://postgres:postgres@127.0.0.1:1/postgres' } };
-    const res = await post(REPLAY, body, await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body }), { env: downEnv });
+    const res = await post(REPLAY, body, await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body }), {
+      env: downEnv,
+    });
     expect(res.status).toBe(503);
   });
 
@@ -111,12 +146,24 @@ describe('POST /v1/replay/failed', () => {
   it('keeps the source batch of an exhausted message once, however often the callback comes', async () => {
     const source = JSON.stringify({ v: 1, logs: rows(uniqueService('execution'), 2), metrics: [] });
     const sourceMessageId = `msg_${crypto.randomUUID()}`;
-    const body = JSON.stringify({ status: 503, body: btoa('{"code":"DATABASE_UNAVAILABLE"}'), retried: 5, maxRetries: 5, dlqId: 'dlq_1', sourceMessageId, url: REPLAY, method: 'POST', sourceBody: btoa(source) });
+    const body = JSON.stringify({
+      status: 503,
+      body: btoa('{"code":"DATABASE_UNAVAILABLE"}'),
+      retried: 5,
+      maxRetries: 5,
+      dlqId: 'dlq_1',
+      sourceMessageId,
+      url: REPLAY,
+      method: 'POST',
+      sourceBody: btoa(source),
+    });
     for (let i = 0; i < 2; i++) {
       const res = await post(FAILED, body, await signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: FAILED, body }));
       expect(res.status).toBe(200);
     }
-    const kept = await sql<{ kind: string; payload: string; reason: string }[]>`SELECT kind, payload, reason FROM logging.dead_letters WHERE source_message_id = ${sourceMessageId}`;
+    const kept = await sql<
+      { kind: string; payload: string; reason: string }[]
+    >`SELECT kind, payload, reason FROM logging.dead_letters WHERE source_message_id = ${sourceMessageId}`;
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatchObject({ kind: 'retries_exhausted', payload: source });
     expect(kept[0]!.reason).toMatch(/after 5 retries; last answer 503/);
@@ -133,13 +180,29 @@ describe('ingest when the database and the queue are both down', () => {
     const service = uniqueService('execution');
     const key = await makeKey(service);
     // Verify the key once while the database is up (it is then trusted during the outage).
-    await exports.default.fetch(new Request('http://logs.test/v1/ingest', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"logs":[]}' }));
-    const downEnv = { ...env, QSTASH_TOKEN: 'x', QSTASH_URL: 'http://127.0.0.1:1', HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://postgres:postgres@127.0.0.1:1/postgres' } };
+    await exports.default.fetch(
+      new Request('http://logs.test/v1/ingest', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: '{"logs":[]}',
+      }),
+    );
+    const downEnv = {
+      ...env,
+      QSTASH_TOKEN: 'x',
+      QSTASH_URL: 'http://127.0.0.1:1',
+      HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://postgres:postgres@127.0.0.1:1/postgres' },
+    };
     const ctx = createExecutionContext();
-    const res = await worker.fetch(new Request('http://logs.test/v1/ingest', {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ logs: [{ service, level: 'INFO', message: 'x' }] }),
-    }), downEnv, ctx);
+    const res = await worker.fetch(
+      new Request('http://logs.test/v1/ingest', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ logs: [{ service, level: 'INFO', message: 'x' }] }),
+      }),
+      downEnv,
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');

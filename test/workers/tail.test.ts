@@ -2,7 +2,11 @@ import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { makeKey, postIngest, uniqueService } from './helpers';
 
-interface SseEvent { id?: string; event?: string; data?: string }
+interface SseEvent {
+  id?: string;
+  event?: string;
+  data?: string;
+}
 
 /** Reads SSE events from a streaming response until `done` says so (or the time runs out). */
 async function readEvents(res: Response, done: (events: SseEvent[]) => boolean, timeoutMs = 8000): Promise<SseEvent[]> {
@@ -12,7 +16,10 @@ async function readEvents(res: Response, done: (events: SseEvent[]) => boolean, 
   const deadline = Date.now() + timeoutMs;
   try {
     while (!done(events) && Date.now() < deadline) {
-      const { value, done: end } = await Promise.race([reader.read(), new Promise<{ value: undefined; done: true }>((r) => setTimeout(() => r({ value: undefined, done: true }), deadline - Date.now()))]);
+      const { value, done: end } = await Promise.race([
+        reader.read(),
+        new Promise<{ value: undefined; done: true }>((r) => setTimeout(() => r({ value: undefined, done: true }), deadline - Date.now())),
+      ]);
       if (end || value === undefined) break;
       buffer += value;
       let i: number;
@@ -39,14 +46,26 @@ describe('GET /v1/tail', () => {
     const read = await makeKey(service, ['read']);
     const write = await makeKey(service);
     const open = (headers: Record<string, string> = {}) =>
-      exports.default.fetch(new Request(`http://logs.test/v1/tail?service=${service}&level=warning`, { headers: { authorization: `Bearer ${read}`, ...headers } }));
+      exports.default.fetch(
+        new Request(`http://logs.test/v1/tail?service=${service}&level=warning`, {
+          headers: { authorization: `Bearer ${read}`, ...headers },
+        }),
+      );
 
     const res = await open();
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const sending = (async () => {
       await new Promise((r) => setTimeout(r, 300));
-      await postIngest({ logs: [{ service, level: 'INFO', message: 'too quiet' }, { service, level: 'ERROR', message: 'first alert' }] }, { key: write });
+      await postIngest(
+        {
+          logs: [
+            { service, level: 'INFO', message: 'too quiet' },
+            { service, level: 'ERROR', message: 'first alert' },
+          ],
+        },
+        { key: write },
+      );
     })();
     const events = await readEvents(res, (e) => e.length >= 1);
     await sending;
@@ -62,9 +81,13 @@ describe('GET /v1/tail', () => {
   it('needs a read key and valid filters', async () => {
     const read = await makeKey('*', ['read']);
     expect((await exports.default.fetch(new Request('http://logs.test/v1/tail'))).status).toBe(401);
-    const bad = await exports.default.fetch(new Request('http://logs.test/v1/tail?level=LOUD', { headers: { authorization: `Bearer ${read}` } }));
+    const bad = await exports.default.fetch(
+      new Request('http://logs.test/v1/tail?level=LOUD', { headers: { authorization: `Bearer ${read}` } }),
+    );
     expect(bad.status).toBe(400);
-    const badCursor = await exports.default.fetch(new Request('http://logs.test/v1/tail', { headers: { authorization: `Bearer ${read}`, 'Last-Event-ID': 'nope' } }));
+    const badCursor = await exports.default.fetch(
+      new Request('http://logs.test/v1/tail', { headers: { authorization: `Bearer ${read}`, 'Last-Event-ID': 'nope' } }),
+    );
     expect(badCursor.status).toBe(400);
   });
 });

@@ -48,10 +48,13 @@ export class Deliveries {
   }
 
   private schedule(fn: () => Promise<void>, delayMs: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.stopped) void fn();
-    }, Math.max(0, delayMs));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        if (!this.stopped) void fn();
+      },
+      Math.max(0, delayMs),
+    );
     this.timers.add(t);
   }
 
@@ -68,7 +71,12 @@ export class Deliveries {
   /** One attempt; true on a 2xx. The answer is kept on the message (the DLQ shows it). */
   private async attempt(m: Message): Promise<boolean> {
     try {
-      const headers = { ...m.forward, 'Upstash-Message-Id': m.messageId, 'Upstash-Retried': String(m.retried), 'Upstash-Caller-Ip': '127.0.0.1' };
+      const headers = {
+        ...m.forward,
+        'Upstash-Message-Id': m.messageId,
+        'Upstash-Retried': String(m.retried),
+        'Upstash-Caller-Ip': '127.0.0.1',
+      };
       const res = await this.signedPost(m.url, m.method, headers, m.body);
       m.lastStatus = res.status;
       m.lastResponseBody = await res.text();
@@ -116,10 +124,13 @@ export class Deliveries {
     }
     if (!ok && attempt < m.maxRetries) {
       this.callbacksWaiting++;
-      this.schedule(async () => {
-        this.callbacksWaiting--;
-        await this.callFailureCallback(entry, attempt + 1);
-      }, this.options.retryDelayMs(attempt + 1));
+      this.schedule(
+        async () => {
+          this.callbacksWaiting--;
+          await this.callFailureCallback(entry, attempt + 1);
+        },
+        this.options.retryDelayMs(attempt + 1),
+      );
     }
     this.inFlight--;
     this.checkIdle();

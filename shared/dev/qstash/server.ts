@@ -41,7 +41,8 @@ class LocalQStashApi {
   route(method: string, url: URL, headers: http.IncomingHttpHeaders, body: Buffer): Reply {
     const path = decodeURIComponent(url.pathname);
     const query = url.searchParams;
-    if (method === 'POST' && path.startsWith('/v2/publish/')) return this.publish(path.slice('/v2/publish/'.length) + url.search, headers, body);
+    if (method === 'POST' && path.startsWith('/v2/publish/'))
+      return this.publish(path.slice('/v2/publish/'.length) + url.search, headers, body);
     if (method === 'POST' && path === '/v2/batch') return this.batch(body);
     if (method === 'GET' && path === '/v2/dlq') return this.listDlq(query);
     if (method === 'DELETE' && path.startsWith('/v2/dlq')) return this.deleteDlq(path, query);
@@ -96,7 +97,8 @@ class LocalQStashApi {
         deleted++;
       }
     }
-    if (ids.length === 1 && path !== '/v2/dlq') return deleted ? { status: 200 } : { status: 404, json: { error: 'dlq message not found' } };
+    if (ids.length === 1 && path !== '/v2/dlq')
+      return deleted ? { status: 200 } : { status: 404, json: { error: 'dlq message not found' } };
     return { status: 200, json: { deleted } };
   }
 

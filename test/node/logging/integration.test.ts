@@ -44,7 +44,13 @@ async function switchableProxy() {
       });
       server.listen(port, '127.0.0.1', () => resolve());
     });
-  const down = () => new Promise<void>((resolve) => { if (!server) return resolve(); server.closeAllConnections(); server.close(() => resolve()); server = undefined; });
+  const down = () =>
+    new Promise<void>((resolve) => {
+      if (!server) return resolve();
+      server.closeAllConnections();
+      server.close(() => resolve());
+      server = undefined;
+    });
   return { url: `http://127.0.0.1:${port}`, up, down };
 }
 
@@ -57,7 +63,9 @@ function runClient(args: string[], env: Record<string, string>) {
 }
 
 async function logsOf(correlationId: string) {
-  return sql<{ id: string; service: string; level: string; message: string; data: Record<string, unknown> | null; event_type: string | null }[]>`
+  return sql<
+    { id: string; service: string; level: string; message: string; data: Record<string, unknown> | null; event_type: string | null }[]
+  >`
     SELECT id::text, service, level, message, data, event_type FROM logging.system_logs WHERE correlation_id = ${correlationId} ORDER BY "timestamp"`;
 }
 
@@ -78,7 +86,10 @@ describe('client library → Worker → Postgres', () => {
     expect(logs[2]!.event_type).toBe('trading');
     const metrics = await sql<{ operation: string; t: number; mem: number | null; service: string }[]>`
       SELECT operation, execution_time_ms::float8 AS t, memory_usage_mb::float8 AS mem, service FROM logging.performance_logs WHERE correlation_id = ${cid} ORDER BY "timestamp"`;
-    expect(metrics.map((m) => [m.service, m.operation])).toEqual([['execution', 'validate_order'], ['execution', 'create_order']]);
+    expect(metrics.map((m) => [m.service, m.operation])).toEqual([
+      ['execution', 'validate_order'],
+      ['execution', 'create_order'],
+    ]);
     expect(metrics[0]!.mem).toBeGreaterThan(1);
     expect(metrics[1]!.t).toBeGreaterThanOrEqual(14);
   });
@@ -86,7 +97,17 @@ describe('client library → Worker → Postgres', () => {
   it('ingest down for a while, then back: everything arrives, once', async () => {
     const proxy = await switchableProxy();
     const cid = `down-${crypto.randomUUID()}`;
-    const logging = createLogging({ endpoint: proxy.url, apiKey: key, batchSize: 50, flushIntervalMs: 100, retryBaseMs: 50, maxRetryDelayMs: 400, console: false, env: {}, stderr: () => {} });
+    const logging = createLogging({
+      endpoint: proxy.url,
+      apiKey: key,
+      batchSize: 50,
+      flushIntervalMs: 100,
+      retryBaseMs: 50,
+      maxRetryDelayMs: 400,
+      console: false,
+      env: {},
+      stderr: () => {},
+    });
     const log = logging.getServiceLogger('execution');
     const N = 500;
     for (let i = 0; i < N / 2; i++) log.info(`r${i}`, { correlation_id: cid, i });
@@ -106,7 +127,18 @@ describe('client library → Worker → Postgres', () => {
     const proxy = await switchableProxy();
     const cid = `full-${crypto.randomUUID()}`;
     const service = `svc_${cid.slice(5, 13)}`;
-    const logging = createLogging({ endpoint: proxy.url, apiKey: key, service, batchSize: 500, flushIntervalMs: 60_000, retryBaseMs: 50, maxRetryDelayMs: 200, console: false, env: {}, stderr: () => {} });
+    const logging = createLogging({
+      endpoint: proxy.url,
+      apiKey: key,
+      service,
+      batchSize: 500,
+      flushIntervalMs: 60_000,
+      retryBaseMs: 50,
+      maxRetryDelayMs: 200,
+      console: false,
+      env: {},
+      stderr: () => {},
+    });
     const log = logging.getServiceLogger(service);
     for (let i = 0; i < 10_001; i++) log.info(`q${i}`, { correlation_id: cid });
     expect(logging.stats()).toMatchObject({ dropped: 1 });
@@ -157,11 +189,15 @@ describe('the library in other runtimes and as a built package', () => {
 
   it('runs unchanged in Deno', async () => {
     const cid = `deno-${crypto.randomUUID()}`;
-    const { stdout } = await run(path.join(projectRoot, 'node_modules', '.bin', 'deno'),
+    const { stdout } = await run(
+      path.join(projectRoot, 'node_modules', '.bin', 'deno'),
       ['run', '--allow-env', '--allow-net', '--allow-read', '--no-lock', 'test/node/fixtures/deno-client.ts', cid],
-      { cwd: projectRoot, env: env() });
+      { cwd: projectRoot, env: env() },
+    );
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ shipped: 2, failed: 0 });
-    expect((await logsOf(cid)).map((l) => [l.service, l.message, l.data])).toEqual([['analytics', 'Report generated in Deno', { rows: 42 }]]);
+    expect((await logsOf(cid)).map((l) => [l.service, l.message, l.data])).toEqual([
+      ['analytics', 'Report generated in Deno', { rows: 42 }],
+    ]);
   });
 
   it('builds to JavaScript with type declarations, importable as <package>/logging', async () => {

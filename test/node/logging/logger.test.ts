@@ -82,13 +82,22 @@ describe('records', () => {
     log.exception(new RangeError('bad qty'), 'Order failed', { order_id: 'ORD9' });
     await logging.flush();
     const [a, b, c, d, e] = sink.logs;
-    expect(a).toMatchObject({ service: 'execution', level: 'INFO', message: 'Order created', data: { venue: 'XNAS', order_id: 'ORD123', symbol: 'AAPL', quantity: 100, price: 150.25 } });
+    expect(a).toMatchObject({
+      service: 'execution',
+      level: 'INFO',
+      message: 'Order created',
+      data: { venue: 'XNAS', order_id: 'ORD123', symbol: 'AAPL', quantity: 100, price: 150.25 },
+    });
     expect(a!.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(a!.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     expect(b).toMatchObject({ level: 'WARNING', event_type: 'trading', data: { venue: 'XNAS', ms: 900 } });
     expect(c).toMatchObject({ event_type: 'risk', correlation_id: 'explicit-1', data: { venue: 'XNAS' } });
     expect(d).toMatchObject({ level: 'ERROR', correlation_id: 'trade-1' });
-    expect(e).toMatchObject({ level: 'ERROR', message: 'Order failed', data: { order_id: 'ORD9', error: { name: 'RangeError', message: 'bad qty' } } });
+    expect(e).toMatchObject({
+      level: 'ERROR',
+      message: 'Order failed',
+      data: { order_id: 'ORD9', error: { name: 'RangeError', message: 'bad qty' } },
+    });
     expect((e!.data as { error: { stack: string } }).error.stack).toMatch(/RangeError: bad qty\n\s+at /);
   });
 
@@ -110,7 +119,16 @@ describe('records', () => {
 
   it("prints the seed's console line in development", () => {
     const line = formatPretty(
-      { kind: 'log', time: new Date(2025, 9, 1, 10, 30, 45, 123).getTime(), service: 'execution', level: 'INFO', message: 'Order created', data: undefined, correlationId: undefined, eventType: undefined },
+      {
+        kind: 'log',
+        time: new Date(2025, 9, 1, 10, 30, 45, 123).getTime(),
+        service: 'execution',
+        level: 'INFO',
+        message: 'Order created',
+        data: undefined,
+        correlationId: undefined,
+        eventType: undefined,
+      },
       'execution:create_order:42',
     );
     expect(line).toBe('2025-10-01 10:30:45.123 | INFO     | execution:create_order:42 | Order created');
@@ -124,13 +142,20 @@ describe('records', () => {
         dev.info('Order created');
       }
       create_order();
-      expect(out.mock.calls.at(-1)![0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \| INFO {5}\| execution:create_order:\d+ \| Order created$/);
+      expect(out.mock.calls.at(-1)![0]).toMatch(
+        /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \| INFO {5}\| execution:create_order:\d+ \| Order created$/,
+      );
       out.mockClear();
       const prod = createLogging({ env: { NODE_ENV: 'production' } }).getServiceLogger('execution');
       prod.info('quiet');
       prod.error('loud', { order_id: 'ORD1' });
       expect(out.mock.calls).toHaveLength(1);
-      expect(JSON.parse(out.mock.calls[0]![0] as string)).toMatchObject({ level: 'ERROR', service: 'execution', message: 'loud', data: { order_id: 'ORD1' } });
+      expect(JSON.parse(out.mock.calls[0]![0] as string)).toMatchObject({
+        level: 'ERROR',
+        service: 'execution',
+        message: 'loud',
+        data: { order_id: 'ORD1' },
+      });
     } finally {
       out.mockRestore();
     }
@@ -145,7 +170,12 @@ describe('correlation', () => {
         for (const d of delays) {
           await sleep(d);
           seen.push([id, getCorrelationId()]);
-          await new Promise<void>((r) => setTimeout(() => { seen.push([id, getCorrelationId()]); r(); }, d));
+          await new Promise<void>((r) =>
+            setTimeout(() => {
+              seen.push([id, getCorrelationId()]);
+              r();
+            }, d),
+          );
         }
       });
     await Promise.all([flow('a', [5, 1, 7]), flow('b', [1, 6, 2]), flow('c', [3, 3, 3])]);
@@ -157,8 +187,15 @@ describe('correlation', () => {
   it('setCorrelationId changes the current scope only', async () => {
     await withCorrelation('outer', async () => {
       await Promise.all([
-        withCorrelation('x', async () => { setCorrelationId('x2'); await sleep(2); expect(getCorrelationId()).toBe('x2'); }),
-        withCorrelation('y', async () => { await sleep(1); expect(getCorrelationId()).toBe('y'); }),
+        withCorrelation('x', async () => {
+          setCorrelationId('x2');
+          await sleep(2);
+          expect(getCorrelationId()).toBe('x2');
+        }),
+        withCorrelation('y', async () => {
+          await sleep(1);
+          expect(getCorrelationId()).toBe('y');
+        }),
       ]);
       expect(getCorrelationId()).toBe('outer');
     });
@@ -197,8 +234,21 @@ describe('performance', () => {
   it('records sync and async calls with timing, CPU, memory, args and correlation id', async () => {
     const { logging, sink } = setup();
     const log = logging.getServiceLogger('strategy_engine');
-    const calc = logPerformance((n: number) => { let s = 0; for (let i = 0; i < n; i++) s += i; return s; }, { operation: 'calculate_indicators', memory: true, args: true, logger: log });
-    const fetchBars = logPerformance(async function fetch_bars(symbol: string) { await sleep(20); return symbol.length; }, { logger: log });
+    const calc = logPerformance(
+      (n: number) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += i;
+        return s;
+      },
+      { operation: 'calculate_indicators', memory: true, args: true, logger: log },
+    );
+    const fetchBars = logPerformance(
+      async function fetch_bars(symbol: string) {
+        await sleep(20);
+        return symbol.length;
+      },
+      { logger: log },
+    );
     expect(calc(100_000)).toBe(4999950000);
     expect(await withCorrelation('trade-9', () => fetchBars('AAPL'))).toBe(4);
     await logging.flush();
@@ -214,8 +264,19 @@ describe('performance', () => {
     const { logging, sink } = setup();
     const log = logging.getServiceLogger('execution');
     const boom = new Error('boom');
-    const syncFail = logPerformance(() => { throw boom; }, { operation: 'sync_fail', logger: log });
-    const asyncFail = logPerformance(async () => { await sleep(1); throw boom; }, { operation: 'async_fail', logger: log });
+    const syncFail = logPerformance(
+      () => {
+        throw boom;
+      },
+      { operation: 'sync_fail', logger: log },
+    );
+    const asyncFail = logPerformance(
+      async () => {
+        await sleep(1);
+        throw boom;
+      },
+      { operation: 'async_fail', logger: log },
+    );
     expect(() => syncFail()).toThrow(boom);
     await expect(asyncFail()).rejects.toBe(boom);
     await logging.flush();
@@ -232,11 +293,19 @@ describe('performance', () => {
     const timed = makeTimed(() => logging.getServiceLogger('execution'));
     class OrderManager {
       constructor(private readonly venue: string) {}
-      async createOrder(qty: number) { await sleep(2); return `${this.venue}:${qty}`; }
+      async createOrder(qty: number) {
+        await sleep(2);
+        return `${this.venue}:${qty}`;
+      }
     }
     const context = { kind: 'method', name: 'createOrder' } as ClassMethodDecoratorContext;
     OrderManager.prototype.createOrder = timed()(OrderManager.prototype.createOrder, context);
-    const cancel = timed({ operation: 'cancel' })(function cancelOrder() { return true; }, { kind: 'method', name: 'cancelOrder' } as ClassMethodDecoratorContext);
+    const cancel = timed({ operation: 'cancel' })(
+      function cancelOrder() {
+        return true;
+      },
+      { kind: 'method', name: 'cancelOrder' } as ClassMethodDecoratorContext,
+    );
     expect(await new OrderManager('XNAS').createOrder(5)).toBe('XNAS:5');
     expect(cancel()).toBe(true);
     await logging.flush();

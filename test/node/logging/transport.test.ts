@@ -14,7 +14,15 @@ afterEach(async () => {
 function setup(options: LoggingOptions = {}) {
   const sink = new RecordingSink();
   const stderr: string[] = [];
-  const logging = createLogging({ sink, console: false, env: {}, stderr: (l) => stderr.push(l), retryBaseMs: 5, maxRetryDelayMs: 20, ...options });
+  const logging = createLogging({
+    sink,
+    console: false,
+    env: {},
+    stderr: (l) => stderr.push(l),
+    retryBaseMs: 5,
+    maxRetryDelayMs: 20,
+    ...options,
+  });
   cleanups.push(() => logging.shutdown({ timeoutMs: 100 }));
   return { sink, logging, stderr, log: logging.getServiceLogger('execution') };
 }
@@ -41,7 +49,10 @@ describe('batching', () => {
     sink.script = [{ ok: false, retryable: true, status: 503, reason: 'HTTP 503' }];
     const sent: string[][] = [];
     const original = sink.send.bind(sink);
-    sink.send = async (b) => { sent.push([...(b.logs ?? []), ...(b.metrics ?? [])].map((r) => r.id!)); return original(b); };
+    sink.send = async (b) => {
+      sent.push([...(b.logs ?? []), ...(b.metrics ?? [])].map((r) => r.id!));
+      return original(b);
+    };
     log.info('a');
     log.metric('op', 1.5);
     await logging.flush();
@@ -64,7 +75,9 @@ describe('bounded queue', () => {
     await logging.flush();
     const messages = sink.logs.map((l) => l.message);
     // 0-9 were in flight (kept); 10, 11, 12 were the oldest queued when the queue overflowed.
-    expect(messages.filter((m) => m.startsWith('m'))).toEqual(Array.from({ length: 53 }, (_, i) => `m${i}`).filter((m) => !['m10', 'm11', 'm12'].includes(m)));
+    expect(messages.filter((m) => m.startsWith('m'))).toEqual(
+      Array.from({ length: 53 }, (_, i) => `m${i}`).filter((m) => !['m10', 'm11', 'm12'].includes(m)),
+    );
     const warning = sink.logs.find((l) => l.level === 'WARNING');
     expect(warning).toMatchObject({ data: { dropped: 3, max_queue_size: 50 } });
     expect(warning!.message).toMatch(/dropped 3 records/);
@@ -74,7 +87,13 @@ describe('bounded queue', () => {
 describe('delivery failures', () => {
   it('retries network errors, 429, 502, 503 and 504 with backoff, honouring Retry-After', async () => {
     const { sink, logging, log } = setup();
-    const fail = (status: number, retryAfterMs?: number) => ({ ok: false as const, retryable: true, status, retryAfterMs, reason: `HTTP ${status}` });
+    const fail = (status: number, retryAfterMs?: number) => ({
+      ok: false as const,
+      retryable: true,
+      status,
+      retryAfterMs,
+      reason: `HTTP ${status}`,
+    });
     sink.script = [{ ok: false, retryable: true, reason: 'network error: ECONNREFUSED' }, fail(429, 120), fail(502), fail(503), fail(504)];
     log.info('persistent');
     const t0 = Date.now();
@@ -87,7 +106,8 @@ describe('delivery failures', () => {
     const { sink, logging, log, stderr } = setup({ batchSize: 1 });
     let calls = 0;
     const original = sink.send.bind(sink);
-    sink.send = async (b) => (++calls <= 2 ? { ok: false, retryable: false, status: 401, reason: 'HTTP 401: invalid or revoked API key' } : original(b));
+    sink.send = async (b) =>
+      ++calls <= 2 ? { ok: false, retryable: false, status: 401, reason: 'HTTP 401: invalid or revoked API key' } : original(b);
     log.info('first');
     log.info('second');
     log.info('third');
@@ -110,11 +130,19 @@ describe('delivery failures', () => {
 
   it('prints per-record rejections of a partial success with their reasons', async () => {
     const { sink, logging, log, stderr } = setup();
-    sink.rejectWith = [{ index: 1, kind: 'log', issues: [{ path: 'service', code: 'spoofed_service', message: 'this API key may only send records of service "x"' }] }];
+    sink.rejectWith = [
+      {
+        index: 1,
+        kind: 'log',
+        issues: [{ path: 'service', code: 'spoofed_service', message: 'this API key may only send records of service "x"' }],
+      },
+    ];
     log.info('ok');
     log.info('refused one');
     await logging.flush();
-    expect(stderr.some((l) => /rejected by the server: service: this API key may only send/.test(l) && l.includes('refused one'))).toBe(true);
+    expect(stderr.some((l) => /rejected by the server: service: this API key may only send/.test(l) && l.includes('refused one'))).toBe(
+      true,
+    );
     expect(logging.stats()).toMatchObject({ rejected: 1 });
   });
 
@@ -163,9 +191,16 @@ describe('HttpSink', () => {
       const parts: Buffer[] = [];
       req.on('data', (d) => parts.push(d));
       req.on('end', () => {
-        seen.push({ url: req.url, auth: req.headers.authorization, encoding: req.headers['content-encoding'], body: JSON.parse(gunzipSync(Buffer.concat(parts)).toString()) });
+        seen.push({
+          url: req.url,
+          auth: req.headers.authorization,
+          encoding: req.headers['content-encoding'],
+          body: JSON.parse(gunzipSync(Buffer.concat(parts)).toString()),
+        });
         res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '2' } : {}) });
-        res.end(JSON.stringify(status === 200 ? { accepted: 1, duplicates: 0, sanitized: 0, rejected: [] } : { code: 'X', message: 'nope' }));
+        res.end(
+          JSON.stringify(status === 200 ? { accepted: 1, duplicates: 0, sanitized: 0, rejected: [] } : { code: 'X', message: 'nope' }),
+        );
       });
     });
     const sink = new HttpSink({ endpoint, apiKey: 'lk_test' });
