@@ -4,7 +4,15 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError, errorResponses, LEVELS, LevelSchema } from '../../shared/api';
-import { decodeToken, encodeToken, InvalidCursorError, searchLogs, type LogCursor, type LogFilter } from '../../shared/query';
+import {
+  decodeToken,
+  encodeToken,
+  InvalidCursorError,
+  LogRecordSchema,
+  searchLogs,
+  type LogCursor,
+  type LogFilter,
+} from '../../shared/query';
 import { requireKey } from '../middleware/auth';
 import type { App } from '../types';
 
@@ -37,21 +45,6 @@ export const LogsQuery = z
   })
   .openapi({ description: 'Filters; also data.<field>=<value> for structured fields (JSONB containment)' });
 export type LogsQuery = z.infer<typeof LogsQuery>;
-
-export const LogRecordSchema = z
-  .object({
-    id: z.string(),
-    timestamp: z.string(),
-    received_at: z.string(),
-    service: z.string(),
-    level: z.enum(LEVELS),
-    message: z.string(),
-    data: z.record(z.string(), z.unknown()).nullable(),
-    correlation_id: z.string().nullable(),
-    event_type: z.string().nullable(),
-    archived: z.boolean(),
-  })
-  .openapi('LogRecord');
 
 const LogsPageSchema = z.object({ logs: z.array(LogRecordSchema), nextCursor: z.string().nullable() }).openapi('LogsPage');
 export type LogsPage = z.infer<typeof LogsPageSchema>;

@@ -1,25 +1,9 @@
 /** GET /v1/traces/{correlation_id}: every log and metric of a correlation id, on one timeline. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses } from '../../shared/api';
-import { traceEvents } from '../../shared/query';
+import { TraceEventSchema, traceEvents } from '../../shared/query';
 import { requireKey } from '../middleware/auth';
 import type { App } from '../types';
-
-const TraceEventSchema = z
-  .object({
-    kind: z.enum(['log', 'metric']),
-    id: z.string(),
-    timestamp: z.string(),
-    offset_ms: z.number(),
-    service: z.string(),
-    level: z.string().nullable(),
-    message: z.string().nullable(),
-    operation: z.string().nullable(),
-    duration_ms: z.number().nullable(),
-    data: z.record(z.string(), z.unknown()).nullable(),
-    event_type: z.string().nullable(),
-  })
-  .openapi('TraceEvent');
 
 const TraceSchema = z
   .object({ correlation_id: z.string(), started_at: z.string().nullable(), duration_ms: z.number(), events: z.array(TraceEventSchema) })

@@ -3,6 +3,7 @@
  * tables, so days that retention moved are still found.
  */
 export { decodeToken, encodeToken, InvalidCursorError } from './cursor';
+export { LogRecordSchema, TraceEventSchema, type LogRecord, type TraceEvent } from './schema';
 export {
   errorStats,
   latencySeries,
@@ -13,8 +14,8 @@ export {
   type ErrorStat,
   type LogCursor,
   type LogFilter,
-  type LogRecord,
+  type StoredLog,
   type PerformanceStat,
   type TailCursor,
-  type TraceEvent,
+  type TraceRow,
 } from './sql';

@@ -3,7 +3,7 @@
  * days that retention moved are still found.
  */
 import type { Sql } from '../db/client';
-import type { LogRow } from '../ingest';
+import type { LogRecord, TraceEvent } from './schema';
 
 export interface LogFilter {
   services?: string[];
@@ -23,11 +23,8 @@ export interface LogCursor {
   id: string;
 }
 
-/** A system log as read back: the stored row, when it arrived, and whether its day is archived. */
-export interface LogRecord extends LogRow {
-  received_at: string;
-  archived: boolean;
-}
+/** A LogRecord as the driver returns it. */
+export type StoredLog = Omit<LogRecord, 'level' | 'received_at'> & { level: string; received_at: Date };
 
 /**
  * Postgres estimates any JSONB containment at 0.1% of rows, so it prefers the GIN index even for a
@@ -54,7 +51,7 @@ function conditions(sql: Sql, f: LogFilter, cursor: LogCursor | undefined) {
 }
 
 /** Newest first, stable under concurrent ingest: pages continue strictly after (timestamp, id). */
-export async function searchLogs(sql: Sql, filter: LogFilter, cursor: LogCursor | undefined, limit: number): Promise<LogRecord[]> {
+export async function searchLogs(sql: Sql, filter: LogFilter, cursor: LogCursor | undefined, limit: number): Promise<StoredLog[]> {
   // The limit is written into the statement (an integer, checked): as a parameter, Postgres's
   // generic plan cannot tell 50 rows from 50,000 and picks a sort of every match.
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new Error(`limit must be an integer in 1..10000, got ${limit}`);
@@ -62,7 +59,7 @@ export async function searchLogs(sql: Sql, filter: LogFilter, cursor: LogCursor 
   // Inside each branch the order is the table's timestamp column (s."timestamp", served by the
   // index), not the formatted text column of the same name; outside, the text sorts as the time does.
   const cols = sql`id::text, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp", received_at, service, level, message, data, correlation_id, event_type`;
-  return sql<LogRecord[]>`
+  return sql<StoredLog[]>`
     SELECT * FROM (
       (SELECT ${cols}, false AS archived FROM logging.system_logs s WHERE true ${conditions(sql, filter, cursor)}
        ORDER BY s."timestamp" DESC, s.id DESC LIMIT ${top})
@@ -88,8 +85,8 @@ export async function tailLogs(
   after: TailCursor,
   strict: boolean,
   limit: number,
-): Promise<(LogRecord & { received_at_text: string })[]> {
-  return sql<(LogRecord & { received_at_text: string })[]>`
+): Promise<(StoredLog & { received_at_text: string })[]> {
+  return sql<(StoredLog & { received_at_text: string })[]>`
     SELECT id::text, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp",
            to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at_text, received_at,
            service, level, message, data, correlation_id, event_type, false AS archived
@@ -99,22 +96,12 @@ export async function tailLogs(
     ORDER BY received_at, id LIMIT ${limit}`;
 }
 
-export interface TraceEvent {
-  kind: 'log' | 'metric';
-  id: string;
-  timestamp: string;
-  service: string;
-  level: string | null;
-  message: string | null;
-  operation: string | null;
-  execution_time_ms: number | null;
-  data: Record<string, unknown> | null;
-  event_type: string | null;
-}
+/** A TraceEvent as the query returns it: its duration, not yet placed on the timeline. */
+export type TraceRow = Omit<TraceEvent, 'offset_ms' | 'duration_ms'> & { execution_time_ms: number | null };
 
 /** Every log and metric of one correlation id, oldest first. */
-export async function traceEvents(sql: Sql, correlationId: string, limit = 5000): Promise<TraceEvent[]> {
-  return sql<TraceEvent[]>`
+export async function traceEvents(sql: Sql, correlationId: string, limit = 5000): Promise<TraceRow[]> {
+  return sql<TraceRow[]>`
     SELECT kind, id, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp", service, level, message, operation, execution_time_ms, data, event_type
     FROM (
       SELECT 'log' AS kind, id::text, "timestamp", service, level, message, NULL::text AS operation, NULL::float8 AS execution_time_ms, data, event_type

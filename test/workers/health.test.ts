@@ -2,6 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it } from 'vitest';
 import worker from '../../functions/worker';
 import { parseEnv, type Env } from '../../shared/env';
+import type { HealthResponse } from '../../functions/routes/health';
 import type { ErrorBody } from '../../shared/api/errors';
 import { get } from './helpers';
 
@@ -18,7 +19,7 @@ describe('GET /health', () => {
   it('is 200 when the database answers', async () => {
     const res = await get('/health');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', database: 'ok' });
+    expect((await res.json()) as HealthResponse).toEqual({ status: 'ok', database: 'ok' });
     expect(res.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
   });
 

@@ -1,6 +1,9 @@
 import { exports } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertBatch, type LogRow, type MetricRow } from '../../shared/ingest';
+import type { LogsPage } from '../../functions/routes/logs';
+import type { ErrorStats, PerformanceStats } from '../../functions/routes/stats';
+import type { Trace } from '../../functions/routes/traces';
 import type { ErrorBody } from '../../shared/api/errors';
 import { makeKey, postIngest, testSql, uniqueService } from './helpers';
 
@@ -62,12 +65,7 @@ describe('GET /v1/logs', () => {
   });
 
   it('filters by service, minimum level, event type, correlation id, time, text and data fields; archived days included', async () => {
-    const q = async (params: string) =>
-      (
-        (await (await get(`/v1/logs?service=${service}&limit=1000&${params}`)).json()) as {
-          logs: { message: string; level: string; archived: boolean }[];
-        }
-      ).logs;
+    const q = async (params: string) => ((await (await get(`/v1/logs?service=${service}&limit=1000&${params}`)).json()) as LogsPage).logs;
     expect(await q('')).toHaveLength(31);
     expect((await q('level=error')).map((l) => l.message)).toEqual([
       'Order 20 created',
@@ -93,7 +91,7 @@ describe('GET /v1/logs', () => {
     let page = 0;
     do {
       const res = await get(`/v1/logs?service=${service}&limit=7${cursor ? `&cursor=${cursor}` : ''}`);
-      const body = (await res.json()) as { logs: { id: string; timestamp: string }[]; nextCursor: string | null };
+      const body = (await res.json()) as LogsPage;
       seen.push(...body.logs.map((l) => l.id));
       const ts = body.logs.map((l) => l.timestamp);
       expect([...ts].sort().reverse()).toEqual(ts);
@@ -129,10 +127,7 @@ describe('GET /v1/logs', () => {
 describe('GET /v1/traces/{correlation_id}', () => {
   it('returns every log and metric of the flow as one timeline, with durations', async () => {
     const res = await get(`/v1/traces/trace-${service}`);
-    const trace = (await res.json()) as {
-      events: { kind: string; offset_ms: number; duration_ms: number | null; message: string | null }[];
-      duration_ms: number;
-    };
+    const trace = (await res.json()) as Trace;
     expect(trace.events).toHaveLength(8); // 5 logs + 2 metrics + 1 archived log
     expect(trace.events[0]!.message).toBe('old archived error');
     const offsets = trace.events.map((e) => e.offset_ms);
@@ -144,7 +139,7 @@ describe('GET /v1/traces/{correlation_id}', () => {
 describe('stats', () => {
   it('performance: count, average, p50, p95, p99 and max by service and operation', async () => {
     const res = await get(`/v1/stats/performance?window=24h&service=${service}`);
-    const body = (await res.json()) as { operations: Record<string, number | string>[] };
+    const body = (await res.json()) as PerformanceStats;
     expect(body.operations).toEqual([
       { service, operation: 'create_order', count: 5, avg_ms: 40, p50_ms: 30, p95_ms: 88, p99_ms: 97.6, max_ms: 100 },
     ]);
@@ -152,11 +147,7 @@ describe('stats', () => {
 
   it('errors: counts by service and level with the last occurrence, and per bucket', async () => {
     const res = await get(`/v1/stats/errors?window=24h&service=${service}`);
-    const body = (await res.json()) as {
-      by_service: { level: string; count: number }[];
-      buckets: { count: number }[];
-      bucket_seconds: number;
-    };
+    const body = (await res.json()) as ErrorStats;
     expect(body.by_service).toEqual([expect.objectContaining({ service, level: 'ERROR', count: 3 })]);
     expect(body.buckets.reduce((n, b) => n + b.count, 0)).toBe(3);
     expect(body.bucket_seconds).toBe(1440);

@@ -2,6 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { exports } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
 import worker from '../../functions/worker';
+import type { ReplayResponse } from '../../functions/routes/replay';
 import type { ErrorBody } from '../../shared/api/errors';
 import { DEV_CREDENTIALS, signRequest } from '../../shared/dev/qstash/signing';
 import { splitBatch } from '../../shared/qstash/publish';
@@ -51,7 +52,7 @@ describe('POST /v1/replay', () => {
     const sign = () => signRequest({ key: DEV_CREDENTIALS.currentSigningKey, url: REPLAY, body });
     const first = await post(REPLAY, body, await sign());
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ stored: 5, duplicates: 0 });
+    expect((await first.json()) as ReplayResponse).toEqual({ stored: 5, duplicates: 0 });
     const again = await Promise.all([post(REPLAY, body, await sign()), post(REPLAY, body, await sign())]);
     for (const r of again) expect(await r.json()).toEqual({ stored: 0, duplicates: 5 });
     expect(await stored(batch.map((r) => r.id))).toBe(5);
