@@ -3,6 +3,7 @@
  * Hyperdrive pools the connections), work after the response through `ctx.waitUntil`, and the
  * cron triggers dispatched by their schedule.
  */
+import type { ErrorBody } from '../shared/api';
 import { createSql, releaseSql } from '../shared/db/client';
 import { parseEnv, SCHEDULES, type Env, type WorkerEnv } from '../shared/env';
 import { retentionPolicy, runRetentionJob } from '../shared/retention';
@@ -38,9 +39,22 @@ async function retention(env: WorkerEnv, now: Date): Promise<void> {
   }
 }
 
+/** A misconfigured Worker answers every request with the envelope, its reason on the console. */
+function misconfigured(error: unknown): Response {
+  console.error(JSON.stringify({ level: 'CRITICAL', event: 'invalid_configuration', error: String(error) }));
+  const body: ErrorBody = { code: 'INTERNAL', message: 'the service is misconfigured; see its logs', requestId: crypto.randomUUID() };
+  return Response.json(body, { status: 500 });
+}
+
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
-    return appFor(env).fetch(request, env, ctx);
+    let app: App;
+    try {
+      app = appFor(env);
+    } catch (error) {
+      return misconfigured(error);
+    }
+    return app.fetch(request, env, ctx);
   },
   scheduled(controller, env, ctx) {
     const settings = parseEnv(env);

@@ -19,7 +19,7 @@ import os from 'node:os';
 import { gzipSync } from 'node:zlib';
 import http from 'node:http';
 import { createSql, type Sql } from '../../shared/db/client';
-import { createKey } from '../../shared/db/keys';
+import { createKey } from '../../shared/db/api-keys';
 import { freePort, migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
 import { startWorker, type WorkerProcess } from '../../shared/dev/wrangler';
 
@@ -40,7 +40,14 @@ const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);
 const COPY_TIMEOUT_S = Number(values['copy-timeout']);
 const TIMEOUT_S = Number(values.timeout);
-for (const [name, v] of Object.entries({ records: N, batch: BATCH, concurrency: CONCURRENCY, rounds: ROUNDS, 'copy-timeout': COPY_TIMEOUT_S, timeout: TIMEOUT_S })) {
+for (const [name, v] of Object.entries({
+  records: N,
+  batch: BATCH,
+  concurrency: CONCURRENCY,
+  rounds: ROUNDS,
+  'copy-timeout': COPY_TIMEOUT_S,
+  timeout: TIMEOUT_S,
+})) {
   if (!Number.isFinite(v) || v <= 0) {
     console.error(`--${name} must be a positive number`);
     process.exit(2);
@@ -51,8 +58,14 @@ const SERVICES = ['execution', 'risk_management', 'strategy_engine', 'data_inges
 const LEVELS = ['DEBUG', 'INFO', 'INFO', 'INFO', 'WARNING', 'ERROR'];
 
 interface Row {
-  id: string; timestamp: string; service: string; level: string; message: string;
-  data: Record<string, unknown>; correlation_id: string | null; event_type: string | null;
+  id: string;
+  timestamp: string;
+  service: string;
+  level: string;
+  message: string;
+  data: Record<string, unknown>;
+  correlation_id: string | null;
+  event_type: string | null;
 }
 
 function makeRows(n: number): Row[] {
@@ -74,12 +87,16 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 /** POST with node:http and a keep-alive agent: a lean client, so the machine's cores go to the service. */
 function post(url: string, headers: Record<string, string>, body: string | Buffer): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString() }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString() }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -93,9 +110,11 @@ function chunks<T>(xs: T[], size: number): T[][] {
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** A CSV field: NULL as an empty unquoted field, anything else quoted. */
@@ -104,8 +123,8 @@ const csv = (v: string | null) => (v === null ? '' : `"${v.replace(/"/g, '""')}"
 /**
  * logging.retention_class(level, event_type), as sql/migrations/20261128030000_retention_classes.sql
  * defines it: CASE WHEN p_level IN ('ERROR', 'CRITICAL') OR p_event_type = 'trading' THEN 'extended'
- * ELSE 'standard' END. (A NULL event_type makes the OR NULL or true, never 'extended' by itself: the
- * same as here.) checkRetentionClass compares the two before the benchmark starts.
+ * ELSE 'standard' END (a NULL event_type counts as not 'trading' there, as here). checkRetentionClass
+ * compares the two before the benchmark starts.
  */
 function retentionClass(level: string, eventType: string | null): 'extended' | 'standard' {
   return level === 'ERROR' || level === 'CRITICAL' || eventType === 'trading' ? 'extended' : 'standard';
@@ -118,7 +137,9 @@ async function checkRetentionClass(sql: Sql) {
     for (const eventType of eventTypes) {
       const [row] = await sql<{ c: string }[]>`SELECT logging.retention_class(${level}, ${eventType}::text) AS c`;
       if (row!.c !== retentionClass(level, eventType)) {
-        throw new Error(`retention class of (${level}, ${eventType}): the database says ${row!.c}, the benchmark ${retentionClass(level, eventType)}`);
+        throw new Error(
+          `retention class of (${level}, ${eventType}): the database says ${row!.c}, the benchmark ${retentionClass(level, eventType)}`,
+        );
       }
     }
   }
@@ -128,22 +149,41 @@ async function checkRetentionClass(sql: Sql) {
 const COPY_COLUMNS = 'id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class';
 
 function toCsv(batch: Row[]): string {
-  return batch.map((r) =>
-    [r.id, csv(r.service), csv(r.level), csv(r.message), csv(JSON.stringify(r.data)), csv(r.correlation_id), csv(r.event_type),
-      r.timestamp, retentionClass(r.level, r.event_type)].join(','),
-  ).join('\n') + '\n';
+  return (
+    batch
+      .map((r) =>
+        [
+          r.id,
+          csv(r.service),
+          csv(r.level),
+          csv(r.message),
+          csv(JSON.stringify(r.data)),
+          csv(r.correlation_id),
+          csv(r.event_type),
+          r.timestamp,
+          retentionClass(r.level, r.event_type),
+        ].join(','),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** One COPY of one batch, rejected when its stream has not finished after COPY_TIMEOUT_S. */
 async function copyBatch(sql: Sql, text: string, rows: number) {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(
-      `COPY of ${rows} rows into logging.system_logs did not finish within ${COPY_TIMEOUT_S} s. ` +
-        'Most likely the server refused it (a NOT NULL or CHECK constraint, a bad value): postgres.js neither ' +
-        'finishes nor fails the stream of a failed COPY and drops the error (porsager/postgres#1173). ' +
-        `Compare the COPY's columns (${COPY_COLUMNS}) with the table and insertBatch in shared/ingest/sql.ts.`,
-    )), COPY_TIMEOUT_S * 1000);
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `COPY of ${rows} rows into logging.system_logs did not finish within ${COPY_TIMEOUT_S} s. ` +
+              'Most likely the server refused it (a NOT NULL or CHECK constraint, a bad value): postgres.js neither ' +
+              'finishes nor fails the stream of a failed COPY and drops the error (porsager/postgres#1173). ' +
+              `Compare the COPY's columns (${COPY_COLUMNS}) with the table and insertBatch in shared/ingest/sql.ts.`,
+          ),
+        ),
+      COPY_TIMEOUT_S * 1000,
+    );
   });
   try {
     await Promise.race([
@@ -178,8 +218,16 @@ async function count(sql: Sql): Promise<number> {
 async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    promise.then(() => {}, (error) => console.error(`${what} failed:`, error)),
-    new Promise<void>((resolve) => { timer = setTimeout(() => { console.error(`${what} did not finish within ${ms / 1000} s; left behind`); resolve(); }, ms); }),
+    promise.then(
+      () => {},
+      (error) => console.error(`${what} failed:`, error),
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        console.error(`${what} did not finish within ${ms / 1000} s; left behind`);
+        resolve();
+      }, ms);
+    }),
   ]);
   clearTimeout(timer);
 }
@@ -208,8 +256,14 @@ async function main() {
   const rows = makeRows(N);
   const batches = chunks(rows, BATCH);
   const bodies = batches.map((b) => (values.gzip ? gzipSync(JSON.stringify({ logs: b })) : JSON.stringify({ logs: b })));
-  const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(values.gzip ? { 'content-encoding': 'gzip' } : {}) };
-  console.log(`${N} system logs, batches of ${BATCH}, concurrency ${CONCURRENCY}, ${values.gzip ? 'gzip' : 'plain JSON'} bodies; ${os.cpus().length} cores`);
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${key}`,
+    'content-type': 'application/json',
+    ...(values.gzip ? { 'content-encoding': 'gzip' } : {}),
+  };
+  console.log(
+    `${N} system logs, batches of ${BATCH}, concurrency ${CONCURRENCY}, ${values.gzip ? 'gzip' : 'plain JSON'} bodies; ${os.cpus().length} cores`,
+  );
 
   // Warm-up, not counted: 20 batches through each path (JIT, caches), as a running service is.
   const warm = chunks(makeRows(20 * BATCH), BATCH);
@@ -248,11 +302,15 @@ async function main() {
     );
   }
   const sorted = [...ratios].sort((a, b) => a - b);
-  console.log(`ratio worker / COPY: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} (min ${sorted[0]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)}) over ${ROUNDS} rounds`);
+  console.log(
+    `ratio worker / COPY: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} (min ${sorted[0]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)}) over ${ROUNDS} rounds`,
+  );
 }
 
 // The whole benchmark has a deadline too: a request or a COPY that hangs must not hang the run.
+let timedOut = false;
 const deadline = setTimeout(() => {
+  timedOut = true;
   console.error(`bench:ingest did not finish within ${TIMEOUT_S} s (--timeout); stopping`);
   void cleanup().finally(() => process.exit(1));
 }, TIMEOUT_S * 1000);
@@ -263,7 +321,7 @@ main().then(
     clearTimeout(deadline);
   },
   async (error) => {
-    console.error(error);
+    if (!timedOut) console.error(error); // after the deadline, only the cleanup's closing of connections
     await cleanup();
     process.exit(1);
   },

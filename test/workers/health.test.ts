@@ -57,4 +57,11 @@ describe('configuration', () => {
       ),
     );
   });
+
+  it('a misconfigured Worker answers every request with the error envelope', async () => {
+    const bad = { ...env, MAX_RECORDS_PER_REQUEST: '0' } as unknown as Env;
+    const res = await worker.fetch(new Request('http://logs.test/health'), bad, createExecutionContext());
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as ErrorBody).code).toBe('INTERNAL');
+  });
 });
