@@ -7,7 +7,6 @@ import { services } from './middleware/services';
 import { registerDashboard } from './routes/dashboard';
 import { registerHealth } from './routes/health';
 import { registerIngest } from './routes/ingest';
-import { registerLatency } from './routes/latency';
 import { registerLogs } from './routes/logs';
 import { registerReplay } from './routes/replay';
 import { registerStats } from './routes/stats';
@@ -40,7 +39,6 @@ export function createApp(deps: AppDeps) {
   registerLogs(app);
   registerTraces(app);
   registerStats(app);
-  registerLatency(app);
   registerTail(app);
   registerDashboard(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

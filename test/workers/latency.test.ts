@@ -1,6 +1,6 @@
 import { exports } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LatencySeries } from '../../functions/routes/latency';
+import type { LatencySeries } from '../../functions/routes/stats';
 import { makeKey, postIngest, testSql, uniqueService } from './helpers';
 
 const sql = testSql();
