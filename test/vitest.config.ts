@@ -1,9 +1,20 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
-import { defineConfig } from 'vitest/config';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vitest/config';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** wrangler.toml's [[rules]] Text globs, for the app imported in Node: those files load as strings. */
+const TEXT_MODULES = /(uPlot\.iife\.min\.js|uPlot\.min\.css|swagger-ui-bundle\.js|swagger-ui\.css|\.browser\.js)$/;
+const textModules: Plugin = {
+  name: 'text-modules',
+  enforce: 'pre',
+  load(id) {
+    if (TEXT_MODULES.test(id)) return `export default ${JSON.stringify(readFileSync(id, 'utf8'))};`;
+  },
+};
 
 export default defineConfig({
   test: {
@@ -32,6 +43,7 @@ export default defineConfig({
       },
       {
         extends: true,
+        plugins: [textModules],
         test: { root, name: 'node', include: ['test/node/**/*.test.ts'], pool: 'forks' },
       },
     ],

@@ -5,7 +5,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses } from '../../shared/api';
-import { errorStats, latencySeries, performanceStats } from '../../shared/query';
+import { errorStats, latencySeries, OperationSeriesSchema, performanceStats } from '../../shared/query';
 import { requireKey } from '../middleware/auth';
 import type { App } from '../types';
 import { scopedServices } from './logs';
@@ -75,23 +75,11 @@ const performanceRoute = createRoute({
   },
 });
 
-const LatencyPointSchema = z.object({
-  bucket: z.string().openapi({ format: 'date-time', description: 'Start of the bucket, UTC' }),
-  count: z.number().int().openapi({ description: 'Metrics in the bucket' }),
-  p95_ms: z.number().openapi({ description: '95th percentile of execution_time_ms in the bucket' }),
-});
-
 const LatencySeriesSchema = z
   .object({
     window: z.string(),
     bucket_seconds: z.number().int(),
-    series: z.array(
-      z.object({
-        service: z.string(),
-        operation: z.string(),
-        points: z.array(LatencyPointSchema).openapi({ description: 'Oldest first; a bucket without metrics has no point' }),
-      }),
-    ),
+    series: z.array(OperationSeriesSchema),
   })
   .openapi('LatencySeries');
 export type LatencySeries = z.infer<typeof LatencySeriesSchema>;

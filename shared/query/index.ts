@@ -3,7 +3,7 @@
  * tables, so days that retention moved are still found.
  */
 export { decodeToken, encodeToken, InvalidCursorError } from './cursor';
-export { LogRecordSchema, TraceEventSchema, type LogRecord, type TraceEvent } from './schema';
+export { LogRecordSchema, OperationSeriesSchema, TraceEventSchema, type LogRecord, type OperationSeries, type TraceEvent } from './schema';
 export {
   errorStats,
   latencySeries,

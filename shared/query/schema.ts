@@ -36,3 +36,19 @@ export const TraceEventSchema = z
   })
   .meta({ id: 'TraceEvent' });
 export type TraceEvent = z.infer<typeof TraceEventSchema>;
+
+/** One operation's p95 latency per time bucket, oldest first; a bucket without metrics has no point. */
+export const OperationSeriesSchema = z
+  .object({
+    service: z.string(),
+    operation: z.string(),
+    points: z.array(
+      z.object({
+        bucket: z.string().meta({ format: 'date-time', description: 'Start of the bucket, UTC' }),
+        count: z.number().int().meta({ description: 'Metrics in the bucket' }),
+        p95_ms: z.number().meta({ description: '95th percentile of execution_time_ms in the bucket' }),
+      }),
+    ),
+  })
+  .meta({ id: 'OperationSeries' });
+export type OperationSeries = z.infer<typeof OperationSeriesSchema>;

@@ -3,7 +3,7 @@
  * days that retention moved are still found.
  */
 import type { Sql } from '../db/client';
-import type { LogRecord, TraceEvent } from './schema';
+import type { LogRecord, OperationSeries, TraceEvent } from './schema';
 
 export interface LogFilter {
   services?: string[];
@@ -189,11 +189,11 @@ export async function latencySeries(
   since: string,
   bucketSeconds: number,
   filter: { service?: string; operation?: string },
-): Promise<{ service: string; operation: string; points: { bucket: string; count: number; p95_ms: number }[] }[]> {
+): Promise<OperationSeries[]> {
   const where = sql`"timestamp" > ${since}::timestamptz
     ${filter.service ? sql`AND service = ${filter.service}` : sql``}
     ${filter.operation ? sql`AND operation = ${filter.operation}` : sql``}`;
-  const rows = await sql<{ service: string; operation: string; bucket: string; count: number; p95_ms: number }[]>`
+  const rows = await sql<(Omit<OperationSeries, 'points'> & OperationSeries['points'][number])[]>`
     SELECT service, operation,
            to_char(date_bin(make_interval(secs => ${bucketSeconds}), "timestamp", 'epoch'::timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bucket,
            count(*)::int AS count,
@@ -204,7 +204,7 @@ export async function latencySeries(
       SELECT service, operation, execution_time_ms, "timestamp" FROM logging.archived_performance_logs WHERE ${where}
     ) t
     GROUP BY service, operation, bucket ORDER BY service, operation, bucket`;
-  const series: { service: string; operation: string; points: { bucket: string; count: number; p95_ms: number }[] }[] = [];
+  const series: OperationSeries[] = [];
   for (const { service, operation, ...point } of rows) {
     const last = series.at(-1);
     if (last && last.service === service && last.operation === operation) last.points.push(point);
