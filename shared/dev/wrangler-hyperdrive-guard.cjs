@@ -1,4 +1,4 @@
-// Preloaded into `wrangler dev` (NODE_OPTIONS=--require) by shared/cli/worker.ts.
+// Preloaded into `wrangler dev` (NODE_OPTIONS=--require) by shared/dev/wrangler.ts.
 //
 // Local Hyperdrive in miniflare 4 pipes each Worker connection to the database with
 // `net.connect()` and two `pipe()` calls, and attaches no 'error' listener: when the database is

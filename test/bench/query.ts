@@ -2,7 +2,7 @@
  * npm run bench:query [-- --rows 5000000 --days 30 --runs 100]
  *
  * Loads rows system logs (and a fifth as many metrics) over `days` days, then measures p50/p95 of
- * the read API's queries, each twice: the SQL alone (shared/db/query.ts on a pooled connection)
+ * the read API's queries, each twice: the SQL alone (shared/query/sql.ts on a pooled connection)
  * and end to end through the Worker under `wrangler dev` (auth, validation, a new connection per
  * request locally): a correlation-id lookup, a filtered search page, and the two stats queries.
  */
