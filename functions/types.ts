@@ -4,6 +4,7 @@ import type { RequestIdVariables } from 'hono/request-id';
 import type { Sql } from '../shared/db/client';
 import type { ApiKey } from '../shared/db/api-keys';
 import type { Settings } from '../shared/env';
+import type { IngestTally } from '../shared/ingest';
 import type { Logger } from '../shared/logging';
 
 /** How the app gets a database client, and lets it go. */
@@ -35,6 +36,8 @@ export interface AppEnv {
     apiKey: ApiKey;
     /** The service's own logger: WARNING+ to the console, everything to its own tables. */
     logger: Logger;
+    /** What this request accepted, rejected and queued: added to the per-minute ingest counters after the response. */
+    tally: IngestTally;
   };
 }
 

@@ -1,11 +1,12 @@
 import { createMiddleware } from 'hono/factory';
-import { createServiceLogging, SERVICE_NAME } from '../../shared/ingest';
+import { createServiceLogging, emptyTally, recordIngestTally, SERVICE_NAME } from '../../shared/ingest';
 import type { AppDeps, AppEnv } from '../types';
 
 /**
  * Puts the per-request services on the context: the settings, a database client (lazy: it
  * connects on its first query), `defer` for work after the response, and the service's own
- * logger. After the response the logger is flushed (within 5 s) and then the client released,
+ * logger, and the request's ingest tally. After the response the tally is added to the per-minute
+ * counters and the logger flushed (within 5 s), and then the client released,
  * through `defer` (awaiting `sql.end()` inline can fail inside workerd).
  *
  * @example
@@ -19,12 +20,15 @@ export function services(deps: AppDeps) {
     c.set('database', deps.database);
     c.set('sql', sql);
     c.set('defer', defer);
+    const tally = emptyTally();
+    c.set('tally', tally);
     const logging = createServiceLogging(sql);
     c.set('logger', logging.getServiceLogger(SERVICE_NAME).bind({ request_id: c.get('requestId') }));
     try {
       await next();
     } finally {
-      defer(logging.flush({ timeoutMs: 5_000 }).finally(() => deps.database.release(sql)));
+      const writes = [recordIngestTally(sql, tally), logging.flush({ timeoutMs: 5_000 })];
+      defer(Promise.allSettled(writes).finally(() => deps.database.release(sql)));
     }
   });
 }

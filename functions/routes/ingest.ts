@@ -109,6 +109,7 @@ async function queueForReplay(c: Context<AppEnv>, batch: ValidatedBatch, dbError
   const records = batch.logs.length + batch.metrics.length;
   try {
     const messages = await publishForReplay(settings, publicBase(settings, c.req.url), batch.logs, batch.metrics);
+    c.get('tally').queued += messages;
     logger.warning('database unavailable; batch queued for replay', { records, messages, error: dbError.message });
     return records;
   } catch (queueError) {
@@ -135,6 +136,8 @@ export function registerIngest(app: App) {
       sanitize: mayNeedSanitizing(text),
     });
     const valid = batch.logs.length + batch.metrics.length;
+    const tally = c.get('tally');
+    tally.rejected += batch.rejected.length;
     const answer = (inserted: number, queued?: number): IngestResponse => ({
       accepted: valid,
       duplicates: queued === undefined ? valid - inserted : 0,
@@ -145,10 +148,13 @@ export function registerIngest(app: App) {
     if (valid === 0) return c.json(answer(0));
     try {
       const result = await insertBatch(c.get('sql'), batch.logs, batch.metrics);
+      tally.accepted += valid;
       return c.json(answer(result.logsInserted + result.metricsInserted));
     } catch (error) {
       if (!isTransientDbError(error)) throw error;
-      return c.json(answer(0, await queueForReplay(c, batch, error as Error)), 202);
+      const queued = await queueForReplay(c, batch, error as Error);
+      tally.accepted += valid;
+      return c.json(answer(0, queued), 202);
     }
   });
 }

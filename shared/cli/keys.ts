@@ -1,5 +1,5 @@
 /**
- * npm run keys -- create <service|*> [--scopes ingest,read] [--name NAME]
+ * npm run keys -- create <service|*> [--scopes ingest,read,admin] [--name NAME]
  * npm run keys -- list
  * npm run keys -- revoke <id>
  *
@@ -12,7 +12,7 @@ import { createKey, listKeys, revokeKey, SCOPES, type Scope } from '../db/api-ke
 import { ServiceSchema } from '../api/wire';
 import { migrate, openDatabase } from '../dev/postgres';
 
-const USAGE = 'usage: npm run keys -- create <service|*> [--scopes ingest,read] [--name NAME] | list | revoke <id>';
+const USAGE = 'usage: npm run keys -- create <service|*> [--scopes ingest,read,admin] [--name NAME] | list | revoke <id>';
 
 function fail(message: string): never {
   console.error(message);
@@ -35,6 +35,7 @@ async function main() {
     scopes = values.scopes!.split(',').map((s) => s.trim()) as Scope[];
     const unknown = scopes.filter((s) => !SCOPES.includes(s));
     if (unknown.length || scopes.length === 0) fail(`unknown scope(s) ${unknown.join(', ')}; valid: ${SCOPES.join(', ')}`);
+    if (scopes.includes('admin') && arg !== '*') fail(`an admin key is for every service: create it for '*', not "${arg}"`);
   }
   if (command === 'revoke' && !arg) fail(USAGE);
 

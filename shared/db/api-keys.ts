@@ -3,7 +3,8 @@ import type { Sql } from './client';
 
 export { sha256Hex };
 
-export const SCOPES = ['ingest', 'read'] as const;
+/** `admin` manages alert rules, contact points and silences; admin keys are for every service ('*'). */
+export const SCOPES = ['ingest', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKey {

@@ -3,6 +3,7 @@
  * for what Postgres refuses, and written in one bulk statement, idempotently by id. Also the
  * service's own logging, which writes through the same path.
  */
+export { emptyTally, recordIngestTally, type IngestTally } from './counters';
 export { BodyError, readTextBody, type ReadBodyOptions } from './body';
 export { mayNeedSanitizing, sanitize } from './sanitize';
 export { insertBatch, type InsertResult } from './sql';

@@ -7,6 +7,7 @@ export { LogRecordSchema, OperationSeriesSchema, TraceEventSchema, type LogRecor
 export {
   errorStats,
   latencySeries,
+  logConditions,
   performanceStats,
   searchLogs,
   tailLogs,

@@ -50,6 +50,11 @@ function conditions(sql: Sql, f: LogFilter, cursor: LogCursor | undefined) {
     ${cursor ? sql`AND ("timestamp", id) < (${cursor.timestamp}::timestamptz, ${cursor.id}::uuid)` : sql``}`;
 }
 
+/** The /v1/logs filters as SQL conditions (each `AND …`), for other features' queries of system_logs. */
+export function logConditions(sql: Sql, f: LogFilter) {
+  return conditions(sql, f, undefined);
+}
+
 /** Newest first, stable under concurrent ingest: pages continue strictly after (timestamp, id). */
 export async function searchLogs(sql: Sql, filter: LogFilter, cursor: LogCursor | undefined, limit: number): Promise<StoredLog[]> {
   // The limit is written into the statement (an integer, checked): as a parameter, Postgres's
