@@ -1,11 +1,12 @@
 /**
  * The Cloudflare Workers entry: the app over the Hyperdrive binding (a client per request,
  * Hyperdrive pools the connections), work after the response through `ctx.waitUntil`, and the
- * cron triggers dispatched by their schedule.
+ * cron triggers (retention daily, the alert evaluator every minute) dispatched by their schedule.
  */
 import type { ErrorBody } from '../shared/api';
 import { createSql, releaseSql } from '../shared/db/client';
 import { parseEnv, SCHEDULES, type Env, type WorkerEnv } from '../shared/env';
+import { evaluateAlerts } from '../shared/alerting';
 import { retentionPolicy, runRetentionJob } from '../shared/retention';
 import { createApp } from './app';
 import type { Database } from './types';
@@ -39,6 +40,19 @@ async function retention(env: WorkerEnv, now: Date): Promise<void> {
   }
 }
 
+/** One alert evaluation for the minute before `now`; failures go to the console (the evaluator's lag shows them). */
+async function alerts(env: WorkerEnv, now: Date): Promise<void> {
+  const sql = createSql(env.HYPERDRIVE.connectionString);
+  try {
+    const summary = await evaluateAlerts(sql, env, now, env.PUBLIC_URL);
+    if (summary.errors.length) console.error(JSON.stringify({ level: 'ERROR', event: 'alert_evaluation', ...summary }));
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'ERROR', event: 'alert_evaluation_failed', error: String(error) }));
+  } finally {
+    await releaseSql(sql);
+  }
+}
+
 /** A misconfigured Worker answers every request with the envelope, its reason on the console. */
 function misconfigured(error: unknown): Response {
   console.error(JSON.stringify({ level: 'CRITICAL', event: 'invalid_configuration', error: String(error) }));
@@ -61,6 +75,9 @@ export default {
     switch (controller.cron) {
       case SCHEDULES.retention:
         ctx.waitUntil(retention(settings, new Date(controller.scheduledTime)));
+        break;
+      case SCHEDULES.alerts:
+        ctx.waitUntil(alerts(settings, new Date(controller.scheduledTime)));
         break;
       default:
         console.error(JSON.stringify({ level: 'ERROR', event: 'unknown_cron', cron: controller.cron }));

@@ -38,6 +38,10 @@ export const SettingsSchema = z.object({
   QSTASH_RETRIES: int(5),
   /** Largest message published; larger batches are split. */
   QSTASH_MAX_MESSAGE_BYTES: int(1_000_000, 10_000),
+  /** Alert windows end on the minute at least this long before the evaluation, so late records are in. */
+  ALERT_EVALUATION_DELAY_SECONDS: int(15),
+  /** Rules not started this long into an evaluation wait for the next minute (a Workers cron has 30 s of CPU). */
+  ALERT_EVALUATION_BUDGET_MS: int(20_000, 1000),
 });
 
 export type Settings = z.output<typeof SettingsSchema>;
@@ -69,6 +73,8 @@ export type RetentionSettings = z.output<typeof RetentionSettingsSchema>;
 export const SCHEDULES = {
   /** Daily at 02:00 UTC: retention and partition upkeep. */
   retention: '0 2 * * *',
+  /** Every minute: the alert evaluator. */
+  alerts: '* * * * *',
 } as const;
 
 /** Parses settings with `schema`, or throws `invalid <what>: ` and every bad variable with why. */

@@ -13,17 +13,9 @@ import { ApiError, errorResponses } from '../../shared/api';
 import { recordDeadLetter } from '../../shared/db/dead-letters';
 import { isTransientDbError } from '../../shared/db/transient';
 import { InvalidBatchError, storeTrusted } from '../../shared/ingest';
-import {
-  publicBase,
-  REPLAY_FAILED_PATH,
-  REPLAY_PATH,
-  ReplayDisabledError,
-  SignatureError,
-  verifyQStashSignature,
-} from '../../shared/qstash';
+import { REPLAY_FAILED_PATH, REPLAY_PATH } from '../../shared/qstash';
+import { signedBody } from '../middleware/signed';
 import type { App, AppEnv } from '../types';
-
-const MAX_REPLAY_BYTES = 10 * 1024 * 1024;
 
 const ReplayResponseSchema = z
   .object({
@@ -62,21 +54,6 @@ const failedRoute = createRoute({
   request: signed,
   responses: { 200: { description: 'Kept', content: { 'application/json': { schema: KeptSchema } } }, ...errors },
 });
-
-/** The raw body, once QStash's signature on it is verified for this URL. */
-async function signedBody(c: Context<AppEnv>, path: string): Promise<string> {
-  const settings = c.get('settings');
-  const body = await c.req.raw.text();
-  if (body.length > MAX_REPLAY_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', `replay body exceeds ${MAX_REPLAY_BYTES} bytes`);
-  try {
-    await verifyQStashSignature(settings, c.req.header('upstash-signature'), body, `${publicBase(settings, c.req.url)}${path}`);
-  } catch (error) {
-    if (error instanceof ReplayDisabledError) throw new ApiError('REPLAY_DISABLED', error.message);
-    if (error instanceof SignatureError) throw new ApiError('UNAUTHORIZED', error.message);
-    throw error;
-  }
-  return body;
-}
 
 function parseReplayBatch(body: string): { logs?: unknown[]; metrics?: unknown[] } {
   const parsed = JSON.parse(body) as { logs?: unknown[]; metrics?: unknown[] };

@@ -10,7 +10,7 @@ export const ERRORS = {
   BAD_REQUEST: { status: 400, description: 'The request is malformed: `issues` says which field and why' },
   UNAUTHORIZED: { status: 401, description: 'No valid key (or, for QStash deliveries, no valid signature)' },
   FORBIDDEN: { status: 403, description: 'The key lacks the scope, or may not act for that service' },
-  NOT_FOUND: { status: 404, description: 'No such route' },
+  NOT_FOUND: { status: 404, description: 'No such route, or no such rule, contact point, silence or mute timing' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'Too many records or bytes' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Not application/json, or an encoding other than gzip' },
   INTERNAL: { status: 500, description: 'An unexpected error; details are in the service logs' },
@@ -19,6 +19,7 @@ export const ERRORS = {
     description: 'The database (and, for ingest, the queue) cannot take the request now; retry after Retry-After',
   },
   REPLAY_DISABLED: { status: 503, description: 'The QStash signing keys are not configured' },
+  DELIVERY_PENDING: { status: 503, description: 'The notification is not delivered yet (the receiver refused it for now, or another attempt is in flight); QStash retries' },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

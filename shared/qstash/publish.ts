@@ -89,3 +89,29 @@ export async function publishForReplay(config: Settings, base: string, logs: rea
   }
   return bodies.length;
 }
+
+export const DELIVER_PATH = '/v1/alerts/deliver';
+export const DELIVER_FAILED_PATH = '/v1/alerts/deliver/failed';
+
+/**
+ * Publishes outbox rows for delivery to DELIVER_PATH, each under its id as QStash's
+ * deduplication id (the outbox stays the ledger: QStash deduplicates for a limited window only).
+ * Returns the ids QStash took; a row it did not take stays in the outbox for the next run.
+ */
+export async function publishDeliveries(config: Settings, base: string, ids: readonly string[]): Promise<string[]> {
+  if (!config.QSTASH_TOKEN) throw new QueueUnavailableError('QSTASH_TOKEN is not configured');
+  const client = new Client({ token: config.QSTASH_TOKEN, baseUrl: config.QSTASH_URL, retry: { retries: 2, backoff: (n) => 100 * 2 ** n } });
+  const results = await Promise.allSettled(
+    ids.map((id) =>
+      client.publish({
+        url: `${base}${DELIVER_PATH}`,
+        body: JSON.stringify({ id }),
+        headers: { 'Content-Type': 'application/json' },
+        deduplicationId: id,
+        retries: config.QSTASH_RETRIES,
+        failureCallback: `${base}${DELIVER_FAILED_PATH}`,
+      }),
+    ),
+  );
+  return ids.filter((_, i) => results[i]!.status === 'fulfilled');
+}

@@ -19,7 +19,10 @@ describe('GET /health', () => {
   it('is 200 when the database answers', async () => {
     const res = await get('/health');
     expect(res.status).toBe(200);
-    expect((await res.json()) as HealthResponse).toEqual({ status: 'ok', database: 'ok' });
+    const body = (await res.json()) as HealthResponse;
+    expect(body).toMatchObject({ status: 'ok', database: 'ok' });
+    // The evaluator's dead-man's switch: stalled unless a minute was evaluated in the last 3 minutes.
+    expect(typeof body.alerts?.stalled).toBe('boolean');
     expect(res.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
   });
 
