@@ -19,4 +19,3 @@ export async function signedBody(c: Context<AppEnv>, path: string): Promise<stri
   }
   return body;
 }
-

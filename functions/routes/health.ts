@@ -37,7 +37,11 @@ export function registerHealth(app: App) {
     }
     const last = await lastEvaluatedMinute(c.get('sql')).catch(() => null);
     const lagSeconds = last ? Math.round((Date.now() - last.getTime()) / 1000) : null;
-    const alerts = { lastEvaluatedMinute: last?.toISOString() ?? null, lagSeconds, stalled: lagSeconds === null || lagSeconds > EVALUATOR_STALLED_AFTER_SECONDS };
+    const alerts = {
+      lastEvaluatedMinute: last?.toISOString() ?? null,
+      lagSeconds,
+      stalled: lagSeconds === null || lagSeconds > EVALUATOR_STALLED_AFTER_SECONDS,
+    };
     return c.json({ status: 'ok', database: 'ok', alerts } as const, 200);
   });
 }

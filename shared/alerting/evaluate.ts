@@ -96,7 +96,13 @@ export async function runEvaluation(sql: Sql, options: EvaluateOptions): Promise
     const last = await lastEvaluatedMinute(sql);
     if (last && last.getTime() > minute.getTime()) return { ...summary, skipped: 'already evaluated' };
     if (last && minute.getTime() - last.getTime() > 60_000) summary.skippedMinutes = await recordSkipped(sql, last, minute);
-    await evaluateRules(sql, { minute, publicUrl: options.publicUrl, lease, silences: [], muteTimings: new Map() }, options, summary, started);
+    await evaluateRules(
+      sql,
+      { minute, publicUrl: options.publicUrl, lease, silences: [], muteTimings: new Map() },
+      options,
+      summary,
+      started,
+    );
     summary.published = await publishOutbox(sql, options.publish);
     summary.durationMs = Date.now() - started;
     await recordEvaluation(sql, {
@@ -106,7 +112,12 @@ export async function runEvaluation(sql: Sql, options: EvaluateOptions): Promise
       transitions: summary.transitions,
       notifications: summary.notifications,
       durationMs: summary.durationMs,
-      error: summary.errors.length ? summary.errors.map((e) => `${e.rule}: ${e.error}`).join('; ').slice(0, 2000) : null,
+      error: summary.errors.length
+        ? summary.errors
+            .map((e) => `${e.rule}: ${e.error}`)
+            .join('; ')
+            .slice(0, 2000)
+        : null,
     });
     return summary;
   } finally {
@@ -231,7 +242,9 @@ function stepAll(rule: Rule, ctx: Context, known: StoredInstance[], observed: Ob
 }
 
 function held(rule: Rule, ctx: Context, i: StoredInstance): boolean {
-  return !!silencedBy(ctx.silences, alertLabels(rule, i.labels, i.severity), ctx.minute) || muted(ctx.muteTimings, rule.muteTimings, ctx.minute);
+  return (
+    !!silencedBy(ctx.silences, alertLabels(rule, i.labels, i.severity), ctx.minute) || muted(ctx.muteTimings, rule.muteTimings, ctx.minute)
+  );
 }
 
 function historyEntry(rule: Rule, ctx: Context, i: StoredInstance, prev: StoredInstance | undefined): HistoryEntry {
@@ -257,7 +270,12 @@ function historyEntry(rule: Rule, ctx: Context, i: StoredInstance, prev: StoredI
 async function notifications(sql: Sql, rule: Rule, stored: StoredRule, ctx: Context, instances: StoredInstance[]) {
   const repeatMs = durationSeconds(rule.repeatInterval) * 1000;
   const due = instances
-    .map((i) => ({ i, status: held(rule, ctx, i) ? null : notificationDue(i, { status: i.notified, severity: i.notifiedSeverity, at: i.notifiedAt }, ctx.minute, repeatMs) }))
+    .map((i) => ({
+      i,
+      status: held(rule, ctx, i)
+        ? null
+        : notificationDue(i, { status: i.notified, severity: i.notifiedSeverity, at: i.notifiedAt }, ctx.minute, repeatMs),
+    }))
     .filter((d): d is { i: StoredInstance; status: 'firing' | 'resolved' } => d.status !== null);
   if (due.length === 0 || !groupIntervalElapsed(stored.notifiedAt, ctx.minute, durationSeconds(rule.groupInterval) * 1000)) {
     return { outbox: [] as OutboxRow[], notified: false };
@@ -269,7 +287,12 @@ async function notifications(sql: Sql, rule: Rule, stored: StoredRule, ctx: Cont
     d.i.notifiedAt = ctx.minute;
   }
   const payload = buildNotification(rule, due, ctx.minute, ctx.publicUrl);
-  const outbox = rule.contactPoints.map((cp) => ({ id: crypto.randomUUID(), rule: rule.name, contact_point: cp, kind: 'alert' as const, payload }));
+  const outbox = rule.contactPoints.map((cp) => ({
+    id: crypto.randomUUID(),
+    rule: rule.name,
+    contact_point: cp,
+    kind: 'alert' as const,
+    payload,
+  }));
   return { outbox, notified: true };
 }
-

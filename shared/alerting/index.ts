@@ -3,6 +3,7 @@
  * (rule, group) kept in Postgres, and notifications delivered exactly once through an outbox
  * and QStash to webhooks, Alertmanager receivers, Slack and PagerDuty.
  */
+export { applyAlertingFile, InvalidAlertingFileError } from './apply';
 export { deliverNotification, type DeliveryResult } from './deliver';
 export { EVALUATOR_LEASE, evaluatedMinute, runEvaluation, type EvaluateOptions, type EvaluationSummary } from './evaluate';
 export { buildNotification, testNotification, type AlertNotice, type Notification } from './notify';

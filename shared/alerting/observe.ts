@@ -51,7 +51,9 @@ function labelsOf(row: Row, groupBy: readonly GroupField[]): Labels {
 }
 
 function grouping(sql: Sql, groupBy: readonly string[]) {
-  return groupBy.length ? { cols: sql`${sql(groupBy as string[])},`, by: sql`GROUP BY ${sql(groupBy as string[])}` } : { cols: sql``, by: sql`` };
+  return groupBy.length
+    ? { cols: sql`${sql(groupBy as string[])},`, by: sql`GROUP BY ${sql(groupBy as string[])}` }
+    : { cols: sql``, by: sql`` };
 }
 
 export function statExpression(sql: Sql, stat: 'p50' | 'p95' | 'p99' | 'avg' | 'max') {
@@ -75,7 +77,9 @@ async function logThreshold(sql: Sql, rule: Extract<Rule, { kind: 'log_threshold
   const window = sql`"timestamp" >= ${from} AND "timestamp" < ${to}`;
   const rows =
     rule.measure === 'count'
-      ? await sql<Row[]>`SELECT ${g.cols} count(*)::float8 AS v FROM logging.system_logs WHERE ${window} ${logConditions(sql, toLogFilter(rule.filter))} ${g.by}`
+      ? await sql<
+          Row[]
+        >`SELECT ${g.cols} count(*)::float8 AS v FROM logging.system_logs WHERE ${window} ${logConditions(sql, toLogFilter(rule.filter))} ${g.by}`
       : await sql<Row[]>`
           SELECT ${g.cols} count(*) FILTER (WHERE true ${logConditions(sql, toLogFilter(rule.filter))})::float8 / nullif(count(*), 0) AS v, count(*)::int AS n
           FROM logging.system_logs WHERE ${window} ${logConditions(sql, { services: rule.filter.service ? [rule.filter.service] : undefined })} ${g.by}`;
@@ -225,12 +229,7 @@ export function observe(sql: Sql, rule: Rule, to: Date, active: Active, known: L
     case 'latency':
       return latency(sql, rule, to, active);
     case 'absence':
-      return absence(
-        sql,
-        rule,
-        to,
-        known.map((l) => l.service ?? '').filter(Boolean),
-      );
+      return absence(sql, rule, to, known.map((l) => l.service ?? '').filter(Boolean));
     case 'anomaly':
       return anomaly(sql, rule, to);
     case 'pipeline':

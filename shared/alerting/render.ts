@@ -99,7 +99,10 @@ export function slackBody(n: Notification): object {
     return { type: 'section', text: { type: 'mrkdwn', text: cut(text, 3000) } };
   });
   const more = n.alerts.length > 45 ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: `…and ${n.alerts.length - 45} more` }] }] : [];
-  return { text: cut(`${title}: ${n.alerts[0]?.summary ?? ''}`, 3000), blocks: [{ type: 'header', text: { type: 'plain_text', text: cut(title, 150) } }, ...sections, ...more] };
+  return {
+    text: cut(`${title}: ${n.alerts[0]?.summary ?? ''}`, 3000),
+    blocks: [{ type: 'header', text: { type: 'plain_text', text: cut(title, 150) } }, ...sections, ...more],
+  };
 }
 
 /** One PagerDuty event per alert: `trigger` or `resolve`, under a dedup_key stable for the (rule, group). */
@@ -118,7 +121,10 @@ export function pagerDutyEvents(n: Notification, routingKey: string): object[] {
       class: n.rule.kind,
       custom_details: { value: a.value, threshold: a.threshold, window: a.window, labels: a.labels },
     },
-    links: [...a.samples.map((s) => ({ href: s.traceUrl, text: `trace ${s.correlationId}` })), { href: a.searchUrl, text: 'search these logs' }],
+    links: [
+      ...a.samples.map((s) => ({ href: s.traceUrl, text: `trace ${s.correlationId}` })),
+      { href: a.searchUrl, text: 'search these logs' },
+    ],
     client: 'log_ingest',
     client_url: n.externalURL,
   }));
@@ -126,7 +132,11 @@ export function pagerDutyEvents(n: Notification, routingKey: string): object[] {
 
 /** The HTTP requests that deliver `n` (id `id`) to `cp`, signed afresh at `now`. */
 export async function render(cp: ContactPoint, n: Notification, id: string, now: Date): Promise<OutgoingRequest[]> {
-  const json = (body: object): OutgoingRequest => ({ url: cp.url, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (body: object): OutgoingRequest => ({
+    url: cp.url,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   switch (cp.kind) {
     case 'webhook':
       return webhook(cp, n, id, now);

@@ -51,7 +51,9 @@ const LogFilterSchema = z
   .strict();
 export type RuleLogFilter = z.infer<typeof LogFilterSchema>;
 
-const MetricFilterSchema = z.object({ service: z.string().min(1).max(50).optional(), operation: z.string().min(1).max(100).optional() }).strict();
+const MetricFilterSchema = z
+  .object({ service: z.string().min(1).max(50).optional(), operation: z.string().min(1).max(100).optional() })
+  .strict();
 
 /** Trading hours: the rule is evaluated only inside them (days 1 = Monday … 7 = Sunday). */
 export const ScheduleSchema = z

@@ -86,9 +86,7 @@ export const MuteTimingSchema = z
     }, 'an IANA time zone such as "America/New_York"'),
     intervals: z
       .array(
-        z
-          .object({ days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5, 6, 7]), start: Hhmm, end: Hhmm })
-          .strict(),
+        z.object({ days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5, 6, 7]), start: Hhmm, end: Hhmm }).strict(),
       )
       .min(1)
       .max(20),

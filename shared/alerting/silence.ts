@@ -12,7 +12,7 @@ export function matches(matchers: readonly Matcher[], labels: Record<string, str
         return v !== m.value;
       case '=~':
         return new RegExp(`^(?:${m.value})$`).test(v);
-      case '!~':
+      default:
         return !new RegExp(`^(?:${m.value})$`).test(v);
     }
   });

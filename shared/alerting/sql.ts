@@ -22,7 +22,9 @@ export async function upsertRule(sql: Db, rule: Rule, by: string): Promise<void>
 }
 
 export async function listRules(sql: Db, onlyEnabled = false): Promise<StoredRule[]> {
-  const rows = await sql<{ spec: Rule; updated_at: Date; updated_by: string | null; notified_at: Date | null; evaluated_at: Date | null }[]>`
+  const rows = await sql<
+    { spec: Rule; updated_at: Date; updated_by: string | null; notified_at: Date | null; evaluated_at: Date | null }[]
+  >`
     SELECT spec, updated_at, updated_by, notified_at, evaluated_at FROM logging.alert_rules
     ${onlyEnabled ? sql`WHERE enabled` : sql``} ORDER BY name`;
   return rows.map((r) => ({
@@ -110,12 +112,15 @@ export async function createSilence(
 
 /** Silences not yet ended at `at` (all, with `all`), newest first. */
 export async function listSilences(sql: Db, at: Date, all = false): Promise<Silence[]> {
-  return sql<Silence[]>`SELECT ${silenceCols(sql)} FROM logging.alert_silences ${all ? sql`` : sql`WHERE ends_at > ${at}`} ORDER BY created_at DESC LIMIT 500`;
+  return sql<
+    Silence[]
+  >`SELECT ${silenceCols(sql)} FROM logging.alert_silences ${all ? sql`` : sql`WHERE ends_at > ${at}`} ORDER BY created_at DESC LIMIT 500`;
 }
 
 /** Ends a silence now; false when there is no such silence still active. */
 export async function expireSilence(sql: Db, id: string): Promise<boolean> {
-  const rows = await sql`UPDATE logging.alert_silences SET ends_at = greatest(now(), starts_at + interval '1 millisecond') WHERE id = ${id}::uuid AND ends_at > now() RETURNING 1`;
+  const rows =
+    await sql`UPDATE logging.alert_silences SET ends_at = greatest(now(), starts_at + interval '1 millisecond') WHERE id = ${id}::uuid AND ends_at > now() RETURNING 1`;
   return rows.length > 0;
 }
 
@@ -366,6 +371,16 @@ export async function recordSkipped(sql: Db, after: Date, before: Date): Promise
 }
 
 export async function recentEvaluations(sql: Db, limit: number) {
-  return sql<{ minute: Date; status: string; rules: number; transitions: number; notifications: number; duration_ms: number | null; error: string | null }[]>`
+  return sql<
+    {
+      minute: Date;
+      status: string;
+      rules: number;
+      transitions: number;
+      notifications: number;
+      duration_ms: number | null;
+      error: string | null;
+    }[]
+  >`
     SELECT minute, status, rules, transitions, notifications, duration_ms, error FROM logging.alert_evaluations ORDER BY minute DESC LIMIT ${limit}`;
 }

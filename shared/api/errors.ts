@@ -19,7 +19,10 @@ export const ERRORS = {
     description: 'The database (and, for ingest, the queue) cannot take the request now; retry after Retry-After',
   },
   REPLAY_DISABLED: { status: 503, description: 'The QStash signing keys are not configured' },
-  DELIVERY_PENDING: { status: 503, description: 'The notification is not delivered yet (the receiver refused it for now, or another attempt is in flight); QStash retries' },
+  DELIVERY_PENDING: {
+    status: 503,
+    description: 'The notification is not delivered yet (the receiver refused it for now, or another attempt is in flight); QStash retries',
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -8,7 +8,7 @@ import { migrate, openDatabase } from '../dev/postgres';
 import { startLocalQStash, type LocalQStash } from '../dev/qstash/server';
 import { DEV_CREDENTIALS } from '../dev/qstash/signing';
 import { startWorker, type WorkerProcess } from '../dev/wrangler';
-import { parseSettings } from '../env';
+import { parseSettings, SCHEDULES } from '../env';
 import { ensurePartitions } from '../retention';
 import { DAY_MS } from '../time';
 
@@ -72,6 +72,23 @@ try {
 }
 worker!.child.once('exit', (code) => void stop(code ?? 1));
 log(`service ready at ${worker!.url}`);
+
+// wrangler dev runs no cron by itself: fire the alert evaluator at the start of every minute
+// (wrangler's --test-scheduled endpoint), as the deployed Worker's trigger does.
+function fireEvaluatorEachMinute() {
+  setTimeout(
+    async () => {
+      try {
+        await fetch(`${worker!.url}/__scheduled?cron=${encodeURIComponent(SCHEDULES.alerts)}`, { signal: AbortSignal.timeout(50_000) });
+      } catch (error) {
+        log(`alert evaluator trigger failed: ${(error as Error).message}`);
+      }
+      if (!stopping) fireEvaluatorEachMinute();
+    },
+    60_000 - (Date.now() % 60_000),
+  );
+}
+fireEvaluatorEachMinute();
 log('create an ingest key:  npm run keys -- create <service|*>');
 log(
   `then:  curl -X POST ${worker!.url}/v1/ingest -H "Authorization: Bearer <key>" -H "Content-Type: application/json" -d '{"logs":[{"service":"execution","level":"INFO","message":"hello"}]}'`,

@@ -100,7 +100,11 @@ export const DELIVER_FAILED_PATH = '/v1/alerts/deliver/failed';
  */
 export async function publishDeliveries(config: Settings, base: string, ids: readonly string[]): Promise<string[]> {
   if (!config.QSTASH_TOKEN) throw new QueueUnavailableError('QSTASH_TOKEN is not configured');
-  const client = new Client({ token: config.QSTASH_TOKEN, baseUrl: config.QSTASH_URL, retry: { retries: 2, backoff: (n) => 100 * 2 ** n } });
+  const client = new Client({
+    token: config.QSTASH_TOKEN,
+    baseUrl: config.QSTASH_URL,
+    retry: { retries: 2, backoff: (n) => 100 * 2 ** n },
+  });
   const results = await Promise.allSettled(
     ids.map((id) =>
       client.publish({

@@ -37,7 +37,10 @@ const routes = {
     path: '/v1/alerts/contact-points',
     security: bearer,
     middleware: [allServicesReader()] as const,
-    responses: ok(z.object({ contactPoints: z.array(z.object({ name: z.string(), kind: z.string(), url: z.string() })) }), 'Without secrets'),
+    responses: ok(
+      z.object({ contactPoints: z.array(z.object({ name: z.string(), kind: z.string(), url: z.string() })) }),
+      'Without secrets',
+    ),
   }),
   putCp: createRoute({
     method: 'put',
@@ -131,7 +134,9 @@ export function registerAlertConfig(app: App) {
     const settings = c.get('settings');
     const base = publicBase(settings, c.req.url);
     const id = crypto.randomUUID();
-    await insertNotifications(sql, [{ id, rule: null, contact_point: name, kind: 'test', payload: testNotification(name, base, new Date()) }]);
+    await insertNotifications(sql, [
+      { id, rule: null, contact_point: name, kind: 'test', payload: testNotification(name, base, new Date()) },
+    ]);
     const published = (await publishDeliveries(settings, base, [id]).catch(() => [])).length === 1;
     return c.json({ id, published }, 200);
   });
@@ -143,7 +148,15 @@ export function registerAlertConfig(app: App) {
     return c.json({ saved: m.name }, 200);
   });
   app.openapi(routes.listSilences, async (c) =>
-    c.json({ silences: (await listSilences(c.get('sql'), new Date(), c.req.valid('query').all === 'true')) as unknown as Record<string, unknown>[] }, 200),
+    c.json(
+      {
+        silences: (await listSilences(c.get('sql'), new Date(), c.req.valid('query').all === 'true')) as unknown as Record<
+          string,
+          unknown
+        >[],
+      },
+      200,
+    ),
   );
   app.openapi(routes.postSilence, async (c) => {
     const s = c.req.valid('json');

@@ -11,7 +11,9 @@ import { DELIVER_FAILED_PATH, DELIVER_PATH } from '../../../shared/qstash';
 import { signedBody } from '../../middleware/signed';
 import type { App } from '../../types';
 
-const DeliveredSchema = z.object({ status: z.enum(['delivered', 'failed', 'unknown']), error: z.string().nullable().optional() }).openapi('Delivery');
+const DeliveredSchema = z
+  .object({ status: z.enum(['delivered', 'failed', 'unknown']), error: z.string().nullable().optional() })
+  .openapi('Delivery');
 export type Delivery = z.infer<typeof DeliveredSchema>;
 const errors = errorResponses('BAD_REQUEST', 'UNAUTHORIZED', 'DATABASE_UNAVAILABLE', 'REPLAY_DISABLED', 'DELIVERY_PENDING');
 const signed = { headers: z.object({ 'upstash-signature': z.string() }) };
@@ -21,7 +23,10 @@ const deliverRoute = createRoute({
   path: DELIVER_PATH,
   description: 'QStash delivering a notification (Upstash-Signature required); 503 asks QStash to retry.',
   request: signed,
-  responses: { 200: { description: 'Delivered, or failed for good', content: { 'application/json': { schema: DeliveredSchema } } }, ...errors },
+  responses: {
+    200: { description: 'Delivered, or failed for good', content: { 'application/json': { schema: DeliveredSchema } } },
+    ...errors,
+  },
 });
 const failedRoute = createRoute({
   method: 'post',
@@ -39,7 +44,8 @@ function idOf(body: string): string {
       return undefined;
     }
   })();
-  if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError('BAD_REQUEST', 'body must be {"id": "<notification uuid>"}');
+  if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id))
+    throw new ApiError('BAD_REQUEST', 'body must be {"id": "<notification uuid>"}');
   return id;
 }
 

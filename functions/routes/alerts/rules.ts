@@ -26,7 +26,12 @@ const InstanceSchema = z
 export type AlertInstance = z.infer<typeof InstanceSchema>;
 
 const StoredRuleSchema = z
-  .object({ rule: z.record(z.string(), z.unknown()), updatedAt: z.string(), updatedBy: z.string().nullable(), instances: z.array(InstanceSchema) })
+  .object({
+    rule: z.record(z.string(), z.unknown()),
+    updatedAt: z.string(),
+    updatedBy: z.string().nullable(),
+    instances: z.array(InstanceSchema),
+  })
   .openapi('StoredAlertRule');
 const RulesSchema = z.object({ rules: z.array(StoredRuleSchema) }).openapi('AlertRules');
 export type AlertRules = z.infer<typeof RulesSchema>;
@@ -61,17 +66,25 @@ const del = createRoute({
   middleware: [adminKey()] as const,
   request: { params: NameParam },
   responses: {
-    200: { description: 'Deleted, with its instances (history is kept)', content: { 'application/json': { schema: z.object({ deleted: z.string() }) } } },
+    200: {
+      description: 'Deleted, with its instances (history is kept)',
+      content: { 'application/json': { schema: z.object({ deleted: z.string() }) } },
+    },
     ...errorResponses('UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'DATABASE_UNAVAILABLE'),
   },
 });
 
 /** 400 naming each contact point or mute timing the rule refers to that does not exist. */
 export async function checkReferences(sql: Sql, rule: Rule, path: (string | number)[] = []): Promise<void> {
-  const [cps, mts] = await Promise.all([existingNames(sql, 'contact_points', rule.contactPoints), existingNames(sql, 'mute_timings', rule.muteTimings)]);
+  const [cps, mts] = await Promise.all([
+    existingNames(sql, 'contact_points', rule.contactPoints),
+    existingNames(sql, 'mute_timings', rule.muteTimings),
+  ]);
   const issues = [
     ...rule.contactPoints.flatMap((n, i) =>
-      cps.has(n) ? [] : [{ path: [...path, 'contactPoints', i].join('.'), code: 'unknown_contact_point', message: `no contact point "${n}"` }],
+      cps.has(n)
+        ? []
+        : [{ path: [...path, 'contactPoints', i].join('.'), code: 'unknown_contact_point', message: `no contact point "${n}"` }],
     ),
     ...rule.muteTimings.flatMap((n, i) =>
       mts.has(n) ? [] : [{ path: [...path, 'muteTimings', i].join('.'), code: 'unknown_mute_timing', message: `no mute timing "${n}"` }],

@@ -35,7 +35,13 @@ const routes = {
     path: '/v1/alerts/notifications',
     security: [{ bearer: [] }],
     middleware: [allServicesReader()] as const,
-    request: { query: z.object({ rule: z.string().optional(), status: z.enum(['pending', 'published', 'delivered', 'failed']).optional(), limit: Limit }) },
+    request: {
+      query: z.object({
+        rule: z.string().optional(),
+        status: z.enum(['pending', 'published', 'delivered', 'failed']).optional(),
+        limit: Limit,
+      }),
+    },
     responses: rows('notifications', 'The delivery ledger: attempts, status and last error per notification and contact point'),
   }),
   evaluations: createRoute({
@@ -56,7 +62,9 @@ export function registerAlertStatus(app: App) {
     const instances = await listInstances(c.get('sql'), { rules: q.rule ? [q.rule] : undefined, states: q.state ? [q.state] : undefined });
     return c.json({ instances: instances as unknown as Rows }, 200);
   });
-  app.openapi(routes.history, async (c) => c.json({ history: (await listHistory(c.get('sql'), c.req.valid('query'))) as unknown as Rows }, 200));
+  app.openapi(routes.history, async (c) =>
+    c.json({ history: (await listHistory(c.get('sql'), c.req.valid('query'))) as unknown as Rows }, 200),
+  );
   app.openapi(routes.notifications, async (c) =>
     c.json({ notifications: (await listNotifications(c.get('sql'), c.req.valid('query'))) as unknown as Rows }, 200),
   );
