@@ -231,8 +231,8 @@ function stepAll(rule: Rule, ctx: Context, known: StoredInstance[], observed: Ob
       samples: prev?.samples ?? [],
     };
     if (changed) history.push(historyEntry(rule, ctx, instance, prev));
-    const idle = state.state === 'normal' && instance.notified !== 'firing';
-    if (idle && (!prev || state.missing >= 2)) {
+    // A normal instance receivers are not waiting to hear resolved is not kept (its history is).
+    if (state.state === 'normal' && instance.notified !== 'firing') {
       if (prev) forget.push(key);
       continue;
     }

@@ -20,8 +20,11 @@ function minutes(min: string, max: string) {
   return z
     .string()
     .regex(DURATION, 'a duration such as "5m", "1h" or "1d"')
-    .refine((d) => durationSeconds(d) % 60 === 0, 'whole minutes only')
-    .refine((d) => durationSeconds(d) >= durationSeconds(min) && durationSeconds(d) <= durationSeconds(max), `between ${min} and ${max}`);
+    .refine((d) => !DURATION.test(d) || durationSeconds(d) % 60 === 0, 'whole minutes only')
+    .refine(
+      (d) => !DURATION.test(d) || (durationSeconds(d) >= durationSeconds(min) && durationSeconds(d) <= durationSeconds(max)),
+      `between ${min} and ${max}`,
+    );
 }
 
 export const NameSchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/, 'lowercase letters, digits, "_", "." or "-" (1-100)');
@@ -86,7 +89,7 @@ const common = {
   groupBy: z.array(z.enum(GROUP_BY)).max(3).default([]),
   /** Per-group thresholds: the first override whose labels all match replaces the rule's thresholds. */
   overrides: z
-    .array(z.object({ match: z.record(z.enum(GROUP_BY), z.string()), thresholds: ThresholdsSchema }).strict())
+    .array(z.object({ match: z.partialRecord(z.enum(GROUP_BY), z.string()), thresholds: ThresholdsSchema }).strict())
     .max(100)
     .default([]),
   contactPoints: z.array(NameSchema).max(10).default([]),
