@@ -282,11 +282,14 @@ async function notifications(sql: Sql, rule: Rule, stored: StoredRule, ctx: Cont
   }
   for (const d of due) {
     if (d.status === 'firing') d.i.samples = await samplesFor(sql, rule, d.i.labels as Labels, ctx.minute).catch(() => d.i.samples);
+  }
+  // Built before what receivers were told is updated: a resolution carries the severity it fired with.
+  const payload = buildNotification(rule, due, ctx.minute, ctx.publicUrl);
+  for (const d of due) {
     d.i.notified = d.status;
     d.i.notifiedSeverity = d.status === 'firing' ? d.i.severity : null;
     d.i.notifiedAt = ctx.minute;
   }
-  const payload = buildNotification(rule, due, ctx.minute, ctx.publicUrl);
   const outbox = rule.contactPoints.map((cp) => ({
     id: crypto.randomUUID(),
     rule: rule.name,

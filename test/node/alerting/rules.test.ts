@@ -103,7 +103,8 @@ async function outbox(rule: string) {
 describe('log threshold rules', () => {
   it('fire per group with per-group overrides, carry samples, and resolve', async () => {
     const t = clock();
-    const [a, b] = ['exec_a', 'exec_b'].map((s) => `${s}_${day}`);
+    const a = `exec_a_${day}`;
+    const b = `exec_b_${day}`;
     await apply(
       [
         {
