@@ -342,7 +342,99 @@ $('#trace').addEventListener('submit', (e) => {
   showTrace(new FormData(e.target).get('id'));
 });
 $('#tail-toggle').addEventListener('click', () => (tail ? stopTail() : startTail()));
+
+// Alerts: firing and pending instances, the rules with their state, the history, a silence action.
+const cell = (v) => '<td>' + esc(v) + '</td>';
+async function loadAlerts() {
+  try {
+    const [{ rules }, { history }] = await Promise.all([
+      api('/v1/alerts/rules').then((r) => r.json()),
+      api('/v1/alerts/history?limit=50').then((r) => r.json()),
+    ]);
+    const active = rules.flatMap((r) => r.instances.filter((i) => i.state !== 'normal').map((i) => ({ rule: r.rule.name, ...i })));
+    $('#alerts-state').textContent = '(' + active.filter((i) => i.state === 'firing').length + ' firing)';
+    $('#alerts-active tbody').innerHTML =
+      active
+        .map(
+          (i) =>
+            '<tr class="lvl-' +
+            (i.severity === 'critical' ? 'CRITICAL' : 'WARNING') +
+            '">' +
+            cell(i.state + (i.severity ? ' / ' + i.severity : '')) +
+            cell(i.rule) +
+            cell(
+              Object.entries(i.labels)
+                .map(([k, v]) => k + '=' + v)
+                .join(', '),
+            ) +
+            cell('value ' + i.value + ' vs ' + i.threshold) +
+            cell(i.since) +
+            '<td>' +
+            i.samples.map((s) => '<a href="?trace=' + encodeURIComponent(s) + '">' + esc(s) + '</a>').join(' ') +
+            '</td>' +
+            '<td><button class="secondary" data-silence="' +
+            esc(i.rule) +
+            '">Silence 1 h</button></td></tr>',
+        )
+        .join('') || '<tr><td class="muted">nothing firing or pending</td></tr>';
+    $('#alerts-rules tbody').innerHTML = rules
+      .map(
+        (r) =>
+          '<tr>' +
+          cell(r.rule.name) +
+          cell(r.rule.kind) +
+          cell(r.rule.enabled ? 'enabled' : 'disabled') +
+          cell('window ' + r.rule.window) +
+          cell(r.instances.filter((i) => i.state === 'firing').length + ' firing') +
+          '</tr>',
+      )
+      .join('');
+    $('#alerts-history tbody').innerHTML = history
+      .map(
+        (h) =>
+          '<tr>' +
+          cell(h.minute) +
+          cell(h.rule) +
+          cell(h.group_key || '(all)') +
+          cell((h.from_state || 'new') + ' → ' + h.to_state) +
+          cell(h.value) +
+          cell(h.silenced ? 'silenced' : '') +
+          '</tr>',
+      )
+      .join('');
+  } catch (e) {
+    $('#alerts-state').textContent = '(' + e.message + ')';
+  }
+}
+$('#alerts-refresh').addEventListener('click', loadAlerts);
+$('#alerts-active').addEventListener('click', async (e) => {
+  const b = e.target.closest('[data-silence]');
+  if (!b) return;
+  const body = {
+    matchers: [{ label: 'alertname', value: b.dataset.silence }],
+    endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+    comment: 'silenced from the dashboard',
+  };
+  try {
+    await api('/v1/alerts/silences', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    b.textContent = 'silenced';
+    b.disabled = true;
+  } catch (err) {
+    showError(err.message);
+  }
+});
+
+// Links from notifications: ?trace=<id> opens the timeline; the search filters prefill the form.
+const linked = new URLSearchParams(location.search);
+for (const name of ['service', 'level', 'event_type', 'correlation_id', 'q'])
+  if (linked.get(name)) $('#search [name=' + name + ']').value = linked.get(name);
+for (const name of ['from', 'to']) if (linked.get(name)) $('#search [name=' + name + ']').value = linked.get(name).slice(0, 16);
 if (key) {
   search(false);
   loadCharts();
+  loadAlerts();
+  if (linked.get('trace')) {
+    $('#trace [name=id]').value = linked.get('trace');
+    showTrace(linked.get('trace'));
+  }
 }

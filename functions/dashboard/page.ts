@@ -72,6 +72,13 @@ export const dashboardHtml = /* html */ `<!doctype html>
     <div class="row"><button id="tail-toggle">Start</button><span class="muted">uses the search filters</span></div>
     <div class="scroll"><table id="tail"><tbody></tbody></table></div>
   </section>
+  <section id="alerts">
+    <h2>Alerts <span id="alerts-state" class="muted"></span></h2>
+    <div class="row"><button id="alerts-refresh" class="secondary">Refresh</button><span class="muted">needs a key for every service ("*"); silencing needs the admin scope</span></div>
+    <h3>Firing and pending</h3><div class="scroll"><table id="alerts-active"><tbody></tbody></table></div>
+    <h3>Rules</h3><div class="scroll"><table id="alerts-rules"><tbody></tbody></table></div>
+    <h3>History</h3><div class="scroll"><table id="alerts-history"><tbody></tbody></table></div>
+  </section>
   <div class="charts">
     <section><h2>Errors over time (24 h)</h2><div id="errors-chart"></div><div id="errors-table" class="scroll"></div></section>
     <section><h2>Latency by operation (24 h), ms</h2><div id="latency-chart"></div><div id="latency-table" class="scroll"></div></section>

@@ -7,6 +7,7 @@ export { applyAlertingFile, InvalidAlertingFileError } from './apply';
 export { deliverNotification, type DeliveryResult } from './deliver';
 export { EVALUATOR_LEASE, evaluatedMinute, runEvaluation, type EvaluateOptions, type EvaluationSummary } from './evaluate';
 export { buildNotification, testNotification, type AlertNotice, type Notification } from './notify';
+export { previewRule, type PreviewTransition } from './preview';
 export { pipelineMetrics, prometheusText, type PipelineMetrics } from './pipeline';
 export { evaluateAlerts, EVALUATOR_STALLED_AFTER_SECONDS } from './schedule';
 export { alertmanagerBody, pagerDutyEvents, render, slackBody, standardWebhookSignature } from './render';

@@ -186,7 +186,7 @@ const PipelineRule = z
     window: minutes('1m', '1d').default('1m'),
     thresholds: ThresholdsSchema,
     direction: z.enum(['above', 'below']).default('above'),
-    groupBy: z.array(z.never()).max(0).default([]),
+    groupBy: z.array(z.enum(GROUP_BY)).max(0, 'pipeline rules are not grouped').default([]),
   })
   .strict();
 

@@ -46,9 +46,14 @@ describe('npm run keys', () => {
       SELECT service, to_json(scopes) AS scopes FROM logging.api_keys WHERE key_hash = ${await sha256Hex(key)}`;
     expect(row).toEqual({ service: '*', scopes: ['ingest', 'read'] });
     await expect(keys('create', 'bad service!')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/invalid service name/) });
-    await expect(keys('create', 'x', '--scopes', 'admin')).rejects.toMatchObject({
+    await expect(keys('create', 'x', '--scopes', 'owner')).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/unknown scope/),
+    });
+    // Admin keys manage alerting for every service: only for '*'.
+    await expect(keys('create', 'x', '--scopes', 'admin')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/an admin key is for every service/),
     });
     await expect(keys('frobnicate')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/usage/) });
   });

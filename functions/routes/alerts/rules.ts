@@ -4,7 +4,16 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError, errorResponses } from '../../../shared/api';
-import { deleteRule, existingNames, listInstances, listRules, RuleSchema, upsertRule, type Rule } from '../../../shared/alerting';
+import {
+  deleteRule,
+  existingNames,
+  listInstances,
+  listRules,
+  previewRule,
+  RuleSchema,
+  upsertRule,
+  type Rule,
+} from '../../../shared/alerting';
 import type { Sql } from '../../../shared/db/client';
 import type { App } from '../../types';
 import { adminKey, allServicesReader } from './auth';
@@ -74,6 +83,42 @@ const del = createRoute({
   },
 });
 
+const PreviewSchema = z
+  .object({
+    stepMinutes: z.number().int(),
+    evaluations: z.number().int(),
+    transitions: z.array(
+      z.object({
+        minute: z.string(),
+        group: z.string(),
+        from: z.string(),
+        to: z.string(),
+        severity: z.string().nullable(),
+        value: z.number().nullable(),
+      }),
+    ),
+  })
+  .openapi('AlertPreview');
+export type AlertPreview = z.infer<typeof PreviewSchema>;
+
+const preview = createRoute({
+  method: 'post',
+  path: '/v1/alerts/preview',
+  description: 'Runs a rule over the last `hours` (1-24) without saving it: when it would have fired and resolved.',
+  security: [{ bearer: [] }],
+  middleware: [allServicesReader()] as const,
+  request: {
+    body: {
+      content: { 'application/json': { schema: z.object({ rule: RuleSchema, hours: z.number().int().min(1).max(24).default(6) }) } },
+      required: true,
+    },
+  },
+  responses: {
+    200: { description: 'The transitions it would have made', content: { 'application/json': { schema: PreviewSchema } } },
+    ...errorResponses('BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'DATABASE_UNAVAILABLE'),
+  },
+});
+
 /** 400 naming each contact point or mute timing the rule refers to that does not exist. */
 export async function checkReferences(sql: Sql, rule: Rule, path: (string | number)[] = []): Promise<void> {
   const [cps, mts] = await Promise.all([
@@ -125,6 +170,10 @@ export function registerAlertRules(app: App) {
     await checkReferences(c.get('sql'), rule);
     await upsertRule(c.get('sql'), rule, c.get('apiKey').id);
     return c.json({ saved: name }, 200);
+  });
+  app.openapi(preview, async (c) => {
+    const { rule, hours } = c.req.valid('json');
+    return c.json(await previewRule(c.get('sql'), rule as Rule, new Date(), hours), 200);
   });
   app.openapi(del, async (c) => {
     const { name } = c.req.valid('param');

@@ -9,6 +9,8 @@ import {
   InvalidAlertingFileError,
   listHistory,
   listInstances,
+  previewRule,
+  RuleSchema,
   runEvaluation,
   type EvaluationSummary,
 } from '../../../shared/alerting';
@@ -343,6 +345,22 @@ describe('flapping, silences and gaps', () => {
       [t(0), t(0)].map((now) => runEvaluation(sql, { now, delaySeconds: 0, publicUrl: 'http://logs.test' })),
     );
     expect([x!.skipped, y!.skipped].filter((s) => s === 'lease held')).toHaveLength(1);
+  });
+});
+
+describe('preview', () => {
+  it('shows when an unsaved rule would have fired and resolved over the past hours, saving nothing', async () => {
+    const t = clock();
+    const svc = `preview_${day}`;
+    await insertBatch(sql, Array.from({ length: 6 }, () => log(svc, t(-90))), []);
+    const rule = RuleSchema.parse({ name: `preview-${day}`, kind: 'log_threshold', filter: { service: svc }, window: '5m', thresholds: { critical: 5 } });
+    const p = await previewRule(sql, rule, t(0), 2);
+    expect(p.evaluations).toBe(121);
+    expect(p.transitions.map((x) => [x.minute, x.to])).toEqual([
+      [t(-89).toISOString(), 'firing'],
+      [t(-84).toISOString(), 'normal'],
+    ]);
+    expect(await sql`SELECT 1 FROM logging.alert_rules WHERE name = ${rule.name}`).toHaveLength(0);
   });
 });
 
