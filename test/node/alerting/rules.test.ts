@@ -352,8 +352,18 @@ describe('preview', () => {
   it('shows when an unsaved rule would have fired and resolved over the past hours, saving nothing', async () => {
     const t = clock();
     const svc = `preview_${day}`;
-    await insertBatch(sql, Array.from({ length: 6 }, () => log(svc, t(-90))), []);
-    const rule = RuleSchema.parse({ name: `preview-${day}`, kind: 'log_threshold', filter: { service: svc }, window: '5m', thresholds: { critical: 5 } });
+    await insertBatch(
+      sql,
+      Array.from({ length: 6 }, () => log(svc, t(-90))),
+      [],
+    );
+    const rule = RuleSchema.parse({
+      name: `preview-${day}`,
+      kind: 'log_threshold',
+      filter: { service: svc },
+      window: '5m',
+      thresholds: { critical: 5 },
+    });
     const p = await previewRule(sql, rule, t(0), 2);
     expect(p.evaluations).toBe(121);
     expect(p.transitions.map((x) => [x.minute, x.to])).toEqual([
