@@ -72,7 +72,7 @@ type PdEvent = {
 
 function answerPagerDuty(e: PdEvent, incidents: Receivers['incidents']): { status: number; key: string; body: string } {
   const errors: string[] = [];
-  if (!e.routing_key || e.routing_key.length !== 32) errors.push('routing_key must be 32 characters');
+  if (e.routing_key?.length !== 32) errors.push('routing_key must be 32 characters');
   if (!['trigger', 'acknowledge', 'resolve'].includes(e.event_action ?? '')) errors.push('event_action is invalid');
   if (e.event_action !== 'trigger' && !e.dedup_key) errors.push('dedup_key is required');
   if (
