@@ -330,6 +330,55 @@ describe('flapping, silences and gaps', () => {
     expect(await outbox(`silenced-${day}`)).toHaveLength(0);
   });
 
+  it('holds notifications inside a mute timing (outside trading hours) and sends once it ends', async () => {
+    const t = clock(); // 10:00 New York: inside trading hours
+    const svc = `night_${day}`;
+    await applyAlertingFile(
+      sql,
+      {
+        contactPoints: [{ name: 'slack', kind: 'slack', url: 'http://127.0.0.1:9/slack' }],
+        muteTimings: [
+          {
+            name: 'closed',
+            timezone: 'America/New_York',
+            intervals: [
+              { start: '00:00', end: '09:30' },
+              { start: '16:00', end: '24:00' },
+            ],
+          },
+        ],
+        rules: [
+          {
+            name: `muted-${day}`,
+            kind: 'log_threshold',
+            filter: { service: svc },
+            window: '1m',
+            thresholds: { critical: 1 },
+            contactPoints: ['slack'],
+            muteTimings: ['closed'],
+          },
+        ],
+      },
+      'test',
+    );
+    await insertBatch(
+      sql,
+      Array.from({ length: 3 }, () => log(svc, t(-61))),
+      [],
+    ); // 08:59
+    await evaluate(t(-60)); // 09:00: muted
+    expect(await stateOf(`muted-${day}`)).toEqual({ '': 'firing/critical' });
+    expect(await outbox(`muted-${day}`)).toHaveLength(0);
+    expect((await listHistory(sql, { rule: `muted-${day}`, limit: 1 }))[0]).toMatchObject({ to_state: 'firing', silenced: true });
+    await insertBatch(
+      sql,
+      Array.from({ length: 3 }, () => log(svc, t(-31))),
+      [],
+    );
+    await evaluate(t(-30)); // 09:30: open, still firing: now it is sent
+    expect(await outbox(`muted-${day}`)).toHaveLength(1);
+  });
+
   it('after a gap evaluates the current minute only and records the skipped ones', async () => {
     const t = clock();
     await evaluate(t(0));
