@@ -2,6 +2,7 @@
  * Each rule kind fires and resolves on controlled data with a controlled clock, against a real
  * Postgres of its own (the evaluator's minutes are global, so this file does not share them).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   applyAlertingFile,
@@ -424,6 +425,12 @@ describe('preview', () => {
 });
 
 describe('applying a file', () => {
+  it("applies the README's example file", async () => {
+    const example = JSON.parse(readFileSync(new URL('../../../shared/cli/alerting.example.json', import.meta.url), 'utf8'));
+    expect(await applyAlertingFile(sql, example, 'test')).toEqual({ contactPoints: 2, muteTimings: 0, rules: 5 });
+    await sql`UPDATE logging.alert_rules SET enabled = false WHERE name IN ('rejections', 'var-latency', 'feed-heartbeat', 'error-anomaly', 'queueing')`;
+  });
+
   it('refuses unknown fields, bad windows, wrong types and unknown contact points, naming each, and saves nothing', async () => {
     const bad = [
       { name: 'bad-1', kind: 'log_threshold', window: '5m', thresholds: { critical: 1 }, colour: 'red' },
