@@ -44,7 +44,14 @@ export default defineConfig({
       {
         extends: true,
         plugins: [textModules],
-        test: { root, name: 'node', include: ['test/node/**/*.test.ts'], pool: 'forks' },
+        test: { root, name: 'node', include: ['test/node/**/*.test.ts'], exclude: ['test/node/alerting/**'], pool: 'forks' },
+      },
+      {
+        // After the others (groupOrder): these start their own Postgres and `wrangler dev`, and on
+        // two cores their load would skew the timing assertions of the retention tests.
+        extends: true,
+        plugins: [textModules],
+        test: { root, name: 'alerting', include: ['test/node/alerting/**/*.test.ts'], pool: 'forks', sequence: { groupOrder: 1 } },
       },
     ],
   },

@@ -58,7 +58,7 @@ function searchUrl(rule: Rule, group: Record<string, string>, from: Date, to: Da
   if (f.q) p.set('q', String(f.q));
   p.set('from', from.toISOString());
   p.set('to', to.toISOString());
-  return `${base}/dashboard?${p}`;
+  return `${base}/?${p}`;
 }
 
 function describe(rule: Rule, i: StoredInstance): string {
@@ -93,7 +93,7 @@ export function buildNotification(
       startsAt: (i.activeSince ?? i.since).toISOString(),
       endsAt: status === 'resolved' ? minute.toISOString() : null,
       summary: describe(rule, i),
-      samples: i.samples.slice(0, 5).map((id) => ({ correlationId: id, traceUrl: `${base}/dashboard?trace=${encodeURIComponent(id)}` })),
+      samples: i.samples.slice(0, 5).map((id) => ({ correlationId: id, traceUrl: `${base}/?trace=${encodeURIComponent(id)}` })),
       searchUrl: searchUrl(rule, i.labels, from, minute, base),
       fingerprint: fingerprint(labels),
     };
@@ -105,7 +105,7 @@ export function buildNotification(
     status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
     alerts,
     externalURL: base,
-    generatorURL: `${base}/dashboard?alerts=${encodeURIComponent(rule.name)}`,
+    generatorURL: `${base}/?alerts=${encodeURIComponent(rule.name)}`,
     evaluatedAt: minute.toISOString(),
   };
 }
@@ -131,12 +131,12 @@ export function testNotification(contactPoint: string, base: string, now: Date):
         endsAt: null,
         summary: `Test notification to contact point "${contactPoint}"`,
         samples: [],
-        searchUrl: `${base}/dashboard`,
+        searchUrl: `${base}/`,
         fingerprint: fingerprint(labels),
       },
     ],
     externalURL: base,
-    generatorURL: `${base}/dashboard`,
+    generatorURL: `${base}/`,
     evaluatedAt: now.toISOString(),
   };
 }

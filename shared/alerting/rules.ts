@@ -58,10 +58,12 @@ const MetricFilterSchema = z
   .object({ service: z.string().min(1).max(50).optional(), operation: z.string().min(1).max(100).optional() })
   .strict();
 
+export const TimeZoneSchema = z.string().refine(validTimeZone, 'an IANA time zone such as "America/New_York"');
+
 /** Trading hours: the rule is evaluated only inside them (days 1 = Monday … 7 = Sunday). */
 export const ScheduleSchema = z
   .object({
-    timezone: z.string().refine(validTimeZone, 'an IANA time zone such as "America/New_York"'),
+    timezone: TimeZoneSchema,
     days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
     start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
     end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM'),

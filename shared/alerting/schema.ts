@@ -1,6 +1,6 @@
 /** Contact points, silences and mute timings as the API and the CLI accept them. */
 import { z } from 'zod';
-import { NameSchema } from './rules';
+import { NameSchema, TimeZoneSchema } from './rules';
 
 const Hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM');
 
@@ -76,14 +76,7 @@ export interface Silence {
 export const MuteTimingSchema = z
   .object({
     name: NameSchema,
-    timezone: z.string().refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'an IANA time zone such as "America/New_York"'),
+    timezone: TimeZoneSchema,
     intervals: z
       .array(
         z.object({ days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5, 6, 7]), start: Hhmm, end: Hhmm }).strict(),

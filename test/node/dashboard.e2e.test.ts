@@ -9,6 +9,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSql } from '../../shared/db/client';
+import { applyAlertingFile } from '../../shared/alerting';
 import { createKey } from '../../shared/db/api-keys';
 import { freePort, projectRoot } from '../../shared/dev/postgres';
 import { startWorker, type WorkerProcess } from '../../shared/dev/wrangler';
@@ -294,6 +295,42 @@ describe('dashboard', () => {
     const script = await fetch(`${worker.url}/assets/dashboard.js`);
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(await script.text()).toContain('window.__charts');
+  }, 120_000);
+
+  it('Alerts: lists a firing instance with its trace links, silences it, and opens a notification trace link', async () => {
+    const admin = (await createKey(sql, { service: '*', scopes: ['read', 'admin'] })).key;
+    const rule = `e2e-${service.toLowerCase()}`;
+    // Disabled, so no evaluator run touches it: the instance is written as an evaluation would.
+    await applyAlertingFile(
+      sql,
+      { rules: [{ name: rule, kind: 'log_threshold', window: '5m', thresholds: { critical: 1 }, enabled: false }] },
+      'e2e',
+    );
+    await sql`
+      INSERT INTO logging.alert_instances (rule, group_key, labels, state, severity, since, evaluated_at, value, threshold, samples)
+      VALUES (${rule}, ${`service=${service}`}, ${JSON.stringify({ service })}::text::jsonb, 'firing', 'critical', now(), now(), 7, 1,
+              ${JSON.stringify([cid])}::text::jsonb)`;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${worker.url}/`);
+    await page.fill('#key', admin);
+    await page.click('#save-key');
+    await page.click('#alerts-refresh');
+    await page.waitForSelector(`#alerts-active [data-silence="${rule}"]`);
+    const row = await page.textContent('#alerts-active tbody');
+    expect(row).toContain('firing / critical');
+    expect(row).toContain(`service=${service}`);
+    expect(row).toContain(cid);
+    expect(await page.textContent('#alerts-rules tbody')).toContain(rule);
+    await page.click(`#alerts-active [data-silence="${rule}"]`);
+    await page.waitForFunction(`document.querySelector('#alerts-active [data-silence="${rule}"]').textContent === 'silenced'`);
+    const silences =
+      await sql`SELECT 1 FROM logging.alert_silences WHERE matchers @> ${JSON.stringify([{ label: 'alertname', value: rule }])}::text::jsonb AND ends_at > now()`;
+    expect(silences).toHaveLength(1);
+    // A notification's trace link (?trace=) opens the timeline.
+    await page.goto(`${worker.url}/?trace=${encodeURIComponent(cid)}`);
+    await page.waitForSelector('#trace-out table');
+    expect(await page.textContent('#trace-out')).toContain('3 events');
+    await page.screenshot({ path: path.join(shots, 'alerts.png'), fullPage: true });
   }, 120_000);
 
   it('serves the API docs page from the OpenAPI document', async () => {

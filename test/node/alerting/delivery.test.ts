@@ -140,7 +140,7 @@ describe('notifications through the outbox and QStash', () => {
     const firing = hook[0]!.body as { alerts: { labels: Record<string, string>; samples: { traceUrl: string }[] }[] };
     expect(firing.alerts.map((x) => x.labels.service).sort()).toEqual(['execution', 'risk']);
     expect(firing.alerts[0]!.samples.length).toBeGreaterThan(0);
-    expect(firing.alerts[0]!.samples[0]!.traceUrl).toMatch(/\/dashboard\?trace=trade-/);
+    expect(firing.alerts[0]!.samples[0]!.traceUrl).toMatch(/\/\?trace=trade-/);
 
     const am = receivers
       .acknowledged('/alertmanager')
