@@ -38,10 +38,7 @@ async function send(requests: Awaited<ReturnType<typeof render>>, fetcher: typeo
 
 export async function deliverNotification(sql: Sql, id: string, now = new Date(), fetcher: typeof fetch = fetch): Promise<DeliveryResult> {
   const claim = await claimNotification(sql, id, Math.ceil(DELIVERY_TIMEOUT_MS / 1000) * 3);
-  if ('status' in claim)
-    return claim.status === 'busy' || claim.status === 'pending' || claim.status === 'published'
-      ? { result: 'busy' }
-      : { result: 'already', status: claim.status };
+  if ('status' in claim) return claim.status === 'busy' ? { result: 'busy' } : { result: 'already', status: claim.status };
   const row = claim.claimed;
   const cp = await getContactPoint(sql, row.contact_point);
   const outcome = cp

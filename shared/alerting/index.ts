@@ -11,7 +11,7 @@ export { previewRule, type PreviewTransition } from './preview';
 export { pipelineMetrics, prometheusText, type PipelineMetrics } from './pipeline';
 export { evaluateAlerts, EVALUATOR_STALLED_AFTER_SECONDS } from './schedule';
 export { alertmanagerBody, pagerDutyEvents, render, slackBody, standardWebhookSignature } from './render';
-export { durationSeconds, PIPELINE_METRICS, RuleSchema, type Rule, type RuleInput } from './rules';
+export { durationSeconds, NameSchema, PIPELINE_METRICS, RuleSchema, type Rule, type RuleInput } from './rules';
 export {
   AlertingFileSchema,
   ContactPointSchema,

@@ -292,7 +292,7 @@ export async function claimNotification(
   sql: Db,
   id: string,
   leaseSeconds: number,
-): Promise<{ claimed: LedgerEntry } | { status: DeliveryStatus | 'unknown' | 'busy' }> {
+): Promise<{ claimed: LedgerEntry } | { status: 'delivered' | 'failed' | 'unknown' | 'busy' }> {
   const [row] = await sql<LedgerEntry[]>`
     UPDATE logging.alert_notifications SET attempts = attempts + 1, claimed_until = now() + make_interval(secs => ${leaseSeconds})
     WHERE id = ${id}::uuid AND status IN ('pending', 'published') AND (claimed_until IS NULL OR claimed_until < now())

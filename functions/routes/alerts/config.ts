@@ -21,12 +21,13 @@ import {
   upsertMuteTiming,
   type ContactPoint,
   type MuteTiming,
+  NameSchema,
 } from '../../../shared/alerting';
 import { publicBase, publishDeliveries } from '../../../shared/qstash';
 import type { App } from '../../types';
 import { adminKey, allServicesReader } from './auth';
 
-const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/) });
+const NameParam = z.object({ name: NameSchema });
 const errors = errorResponses('BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'DATABASE_UNAVAILABLE');
 const ok = (schema: z.ZodType, description: string) => ({ 200: { description, content: { 'application/json': { schema } } }, ...errors });
 const bearer = [{ bearer: [] }];

@@ -13,12 +13,13 @@ import {
   RuleSchema,
   upsertRule,
   type Rule,
+  NameSchema,
 } from '../../../shared/alerting';
 import type { Sql } from '../../../shared/db/client';
 import type { App } from '../../types';
 import { adminKey, allServicesReader } from './auth';
 
-const NameParam = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,99}$/) });
+const NameParam = z.object({ name: NameSchema });
 
 const InstanceSchema = z
   .object({
