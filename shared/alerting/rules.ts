@@ -197,6 +197,17 @@ export const RuleSchema = z
   .superRefine((rule, ctx) => {
     if ('thresholds' in rule && rule.thresholds.warning === undefined && rule.thresholds.critical === undefined)
       ctx.addIssue({ code: 'custom', path: ['thresholds'], message: 'set warning, critical or both' });
+    // Logs have no operation, metrics no event_type: a group by either would fail at every evaluation.
+    const onMetrics = rule.kind === 'latency' || (rule.kind === 'anomaly' && rule.metric === 'latency');
+    const missing: GroupField = onMetrics ? 'event_type' : 'operation';
+    rule.groupBy.forEach((g, i) => {
+      if (g === missing)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groupBy', i],
+          message: `${onMetrics ? 'metrics have no event_type' : 'logs have no operation'}: group by ${onMetrics ? 'service or operation' : 'service or event_type'}`,
+        });
+    });
   })
   .meta({ id: 'AlertRule' });
 export type Rule = z.output<typeof RuleSchema>;

@@ -58,7 +58,11 @@ export function isActive(s: InstanceState): boolean {
 }
 
 /** Turns NoData, Error and a missing group into a breach, a clear or "keep", as the rule says. */
-function resolveObservation(prev: InstanceState, obs: Observation, t: Timing): Observation | 'keep' | AlertState {
+function resolveObservation(
+  prev: InstanceState,
+  obs: Observation,
+  t: Timing,
+): Extract<Observation, { kind: 'value' }> | 'keep' | AlertState {
   if (obs.kind === 'missing') {
     return prev.missing + 1 >= MISSING_EVALUATIONS_TO_RESOLVE ? { kind: 'value', severity: null, value: 0, threshold: null } : 'keep';
   }
@@ -82,7 +86,6 @@ export function step(prev: InstanceState, obs: Observation, now: Date, t: Timing
   if (typeof resolved === 'string') {
     return prev.state === resolved ? { ...prev, missing } : { ...NORMAL, state: resolved, since: now, missing };
   }
-  if (resolved.kind !== 'value') return prev;
   const seen = { value: Number.isNaN(resolved.value) ? null : resolved.value, threshold: resolved.threshold, missing };
   const enter = (state: AlertState, severity: Severity | null, activeSince: Date | null): InstanceState => ({
     ...seen,

@@ -264,6 +264,21 @@ describe('anomaly rules', () => {
   });
 });
 
+describe('pipeline rules', () => {
+  it("fire on the pipeline's own health (dead letters waiting) and resolve when it recovers", async () => {
+    const t = clock();
+    await apply([{ name: `pipeline-${day}`, kind: 'pipeline', metric: 'dead_letters_waiting', thresholds: { critical: 0 } }]);
+    const [dl] = await sql<{ id: number }[]>`
+      INSERT INTO logging.dead_letters (kind, payload, reason) VALUES ('unstorable', '{}', 'test') RETURNING id::int`;
+    await evaluate(t(0));
+    const [i] = await listInstances(sql, { rules: [`pipeline-${day}`] });
+    expect(i).toMatchObject({ state: 'firing', severity: 'critical', value: 1 });
+    await sql`UPDATE logging.dead_letters SET replayed_at = now() WHERE id = ${dl!.id}`;
+    await evaluate(t(1));
+    expect(await stateOf(`pipeline-${day}`)).toEqual({});
+  });
+});
+
 describe('flapping, silences and gaps', () => {
   it('sends at most one notification per group interval for a value oscillating around the threshold', async () => {
     const t = clock();
@@ -438,12 +453,13 @@ describe('applying a file', () => {
       { name: 'bad-3', kind: 'latency', window: '5m', thresholds: { critical: '100' } },
       { name: 'bad-4', kind: 'log_threshold', window: '5m', thresholds: { critical: 1 }, contactPoints: ['nowhere'] },
       { name: 'good', kind: 'log_threshold', window: '5m', thresholds: { critical: 1 } },
+      { name: 'bad-5', kind: 'latency', window: '5m', groupBy: ['event_type'], thresholds: { critical: 1 } },
     ];
     const error = await applyAlertingFile(sql, { rules: bad }, 'test').catch((e) => e);
     expect(error).toBeInstanceOf(InvalidAlertingFileError);
     const paths = (error as InvalidAlertingFileError).issues.map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['rules.0', 'rules.1.window', 'rules.2.thresholds.critical']));
-    expect((await applyAlertingFile(sql, { rules: bad.slice(3) }, 'test').catch((e) => e)).issues).toEqual([
+    expect(paths).toEqual(expect.arrayContaining(['rules.0', 'rules.1.window', 'rules.2.thresholds.critical', 'rules.5.groupBy.0']));
+    expect((await applyAlertingFile(sql, { rules: bad.slice(3, 5) }, 'test').catch((e) => e)).issues).toEqual([
       { path: 'rules.0.contactPoints.0', message: 'no contact point "nowhere"' },
     ]);
     expect(await sql`SELECT 1 FROM logging.alert_rules WHERE name IN ('good', 'bad-1', 'bad-4')`).toHaveLength(0);
