@@ -42,6 +42,11 @@ export const SettingsSchema = z.object({
   ALERT_EVALUATION_DELAY_SECONDS: int(15),
   /** Rules not started this long into an evaluation wait for the next minute (a Workers cron has 30 s of CPU). */
   ALERT_EVALUATION_BUDGET_MS: int(20_000, 1000),
+  /**
+   * How long an evaluation's lease lasts unless renewed (it is, at every rule). A run that died
+   * with the database cannot release it, and holds off the next run this long: keep it under a minute.
+   */
+  ALERT_LEASE_SECONDS: int(55, 1),
 });
 
 export type Settings = z.output<typeof SettingsSchema>;

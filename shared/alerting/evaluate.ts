@@ -7,6 +7,7 @@
  */
 import type { Sql } from '../db/client';
 import { acquireLease, releaseLease, renewLease, LeaseLostError, type Lease } from '../db/leases';
+import { isConnectionLost } from '../db/transient';
 import { alertLabels } from './labels';
 import { buildNotification } from './notify';
 import { observe, samplesFor, type GroupObservation, type Labels, type Observations } from './observe';
@@ -46,6 +47,11 @@ export interface EvaluateOptions {
   publish?: (rows: OutboxRow[]) => Promise<string[]>;
   /** Rules not started within this many ms of the run's start wait for the next minute (a cron's CPU limit). */
   budgetMs?: number;
+  /**
+   * How long the run's lease lasts unless renewed (default 55 s, under the cron's minute). A run
+   * that dies with the database cannot release it: the next run waits this long at most.
+   */
+  leaseSeconds?: number;
 }
 
 export interface EvaluationSummary {
@@ -75,7 +81,12 @@ interface Context {
   lease: Lease;
 }
 
-/** Runs one evaluation. Throws only when the database fails outside a rule's own transaction. */
+/**
+ * Runs one evaluation. Throws when the database fails (unreachable, restarting): what committed
+ * before stays (each rule's state, history and outbox commit together and the rule is marked
+ * evaluated for the minute), the rest is evaluated by the next run, and the outbox is published
+ * then. A rule's own failure (a bad query) is that rule's Error state, not the run's.
+ */
 export async function runEvaluation(sql: Sql, options: EvaluateOptions): Promise<EvaluationSummary> {
   const started = Date.now();
   const minute = evaluatedMinute(options.now, options.delaySeconds);
@@ -90,7 +101,7 @@ export async function runEvaluation(sql: Sql, options: EvaluateOptions): Promise
     errors: [],
     durationMs: 0,
   };
-  const lease: Lease = { name: EVALUATOR_LEASE, holder: crypto.randomUUID(), ttlSeconds: 55 };
+  const lease: Lease = { name: EVALUATOR_LEASE, holder: crypto.randomUUID(), ttlSeconds: options.leaseSeconds ?? 55 };
   if (!(await acquireLease(sql, lease))) return { ...summary, skipped: 'lease held' };
   try {
     const last = await lastEvaluatedMinute(sql);
@@ -148,7 +159,7 @@ async function evaluateRules(sql: Sql, ctx: Context, options: EvaluateOptions, s
       summary.transitions += r.transitions;
       summary.notifications += r.notifications;
     } catch (error) {
-      if (error instanceof LeaseLostError) throw error;
+      if (error instanceof LeaseLostError || isConnectionLost(error)) throw error;
       summary.errors.push({ rule: stored.rule.name, error: (error as Error).message });
     }
   }
@@ -178,6 +189,8 @@ async function observeSafely(sql: Sql, rule: Rule, ctx: Context, known: StoredIn
       known.map((i) => i.labels as Labels),
     );
   } catch (error) {
+    // The database going away is not the rule's error: the run stops and the rule keeps its state.
+    if (isConnectionLost(error)) throw error;
     return error as Error;
   }
 }

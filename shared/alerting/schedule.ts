@@ -11,6 +11,7 @@ export function evaluateAlerts(sql: Sql, settings: Settings, now: Date, publicUr
     delaySeconds: settings.ALERT_EVALUATION_DELAY_SECONDS,
     publicUrl: base,
     budgetMs: settings.ALERT_EVALUATION_BUDGET_MS,
+    leaseSeconds: settings.ALERT_LEASE_SECONDS,
     publish: settings.QSTASH_TOKEN
       ? (rows) =>
           publishDeliveries(

@@ -34,3 +34,16 @@ export function isTransientDbError(error: unknown): boolean {
   // Socket failures inside workerd surface as plain errors without a code.
   return (error as { severity?: unknown }).severity === undefined && TRANSIENT_MESSAGES.test(error.message);
 }
+
+const CONNECTION_SQLSTATES = ['08', '57P01', '57P02', '57P03']; // connection exception, admin/crash shutdown, cannot connect now
+
+/**
+ * Whether the error means the database itself went away (down, restarting, unreachable), as
+ * opposed to one statement failing (a timeout, a lock): a job stops rather than blame its step.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  if (!isTransientDbError(error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return true; // workerd's socket failures carry no code
+  return TRANSIENT_CLIENT_CODES.has(code) || CONNECTION_SQLSTATES.some((c) => code.startsWith(c));
+}

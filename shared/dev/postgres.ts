@@ -17,6 +17,11 @@ export interface Database {
   /** True when this process started the server and owns its lifecycle. */
   startedHere: boolean;
   stop(): Promise<void>;
+  /**
+   * Stops the server (a fast shutdown: sessions are terminated, committed work is kept) and
+   * starts it again on the same data and port. Only for a server this process started.
+   */
+  restart?(): Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -88,7 +93,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Data
     // hashing (scram costs ~3 ms of CPU per connection, and the Worker connects once per request
     // locally, where production's Hyperdrive would hand it a pooled connection).
     authMethod: 'trust' as 'password',
-    persistent: !options.ephemeral,
+    // Kept on stop so that restart() finds its data; an ephemeral directory is removed by stop() below.
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
@@ -108,6 +114,12 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Data
       if (stopped) return;
       stopped = true;
       await pg.stop();
+      if (options.ephemeral) rmSync(dataDir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      if (stopped) throw new Error('the database was stopped');
+      await pg.stop();
+      await pg.start();
     },
   };
 }

@@ -3,7 +3,8 @@
  * runs it) commits transitions and their outbox rows, publishes them to the local QStash, which
  * delivers them to the real Worker (wrangler dev), which sends them to the local receivers. Every
  * receiver fails the first two attempts of every message; a run dies after QStash took its rows
- * but before it marked them published; two runs overlap.
+ * but before it marked them published; two runs overlap; Postgres restarts in the middle of an
+ * evaluation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAlertingFile, evaluateAlerts, listNotifications, runEvaluation } from '../../../shared/alerting';
@@ -17,6 +18,7 @@ import { startWorker, type WorkerProcess } from '../../../shared/dev/wrangler';
 import { parseSettings } from '../../../shared/env';
 import { insertBatch, type LogRow } from '../../../shared/ingest';
 import { publishDeliveries } from '../../../shared/qstash';
+import { SCHEDULES } from '../../../shared/env';
 
 const SECRET = `whsec_${Buffer.from('a-32-byte-secret-for-the-tests!!').toString('base64')}`;
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
@@ -33,6 +35,8 @@ const vars = () => ({
   QSTASH_NEXT_SIGNING_KEY: DEV_CREDENTIALS.nextSigningKey,
   QSTASH_RETRIES: '5',
   PUBLIC_URL: worker?.url ?? '',
+  // A run that dies with the database holds its lease this long (55 s by default).
+  ALERT_LEASE_SECONDS: '3',
 });
 
 beforeAll(async () => {
@@ -218,4 +222,84 @@ describe('notifications through the outbox and QStash', () => {
     const forbidden = await fetch(`${worker.url}/v1/alerts/rules/x`, { method: 'DELETE', headers: { authorization: `Bearer ${noAdmin}` } });
     expect(forbidden.status).toBe(403);
   }, 60_000);
+
+  it('loses and repeats nothing when Postgres restarts in the middle of an evaluation', async () => {
+    const hook = { name: 'hook', kind: 'webhook', url: receivers.url('/webhook'), secret: SECRET };
+    const rules = Array.from({ length: 8 }, (_, i) => ({
+      name: `restart-${i + 1}`,
+      kind: 'log_threshold',
+      filter: { service: `venue-${i + 1}`, event_type: 'venue_timeout' },
+      window: '5m',
+      thresholds: { critical: 1 },
+      groupInterval: '0m',
+      contactPoints: ['hook'],
+    }));
+    await applyAlertingFile(sql, { contactPoints: [hook], rules }, 'test');
+    const timeouts = rules.flatMap((_, i) => errors(`venue-${i + 1}`, 2, t(10)).map((r) => ({ ...r, event_type: 'venue_timeout' })));
+    await insertBatch(sql, timeouts, []);
+    // The Worker's every-minute cron (wrangler's test endpoint), at a scheduled time we choose.
+    const cron = (m: number) =>
+      fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(SCHEDULES.alerts)}&time=${t(m).getTime() + 15_000}`);
+    const probe = createSql(db.url, { max: 1 });
+    const evaluation = async (m: number) =>
+      (await sql`SELECT status, rules, notifications FROM logging.alert_evaluations WHERE minute = ${t(m)}`)[0];
+
+    // Hold restart-4's row, so that the evaluation stops inside its transaction with restart-1…3
+    // committed (rules run in name order), then restart Postgres under it.
+    const locker = createSql(db.url, { max: 1 });
+    let unlock!: () => void;
+    const holding = locker
+      .begin(async (tx) => {
+        await tx`SELECT 1 FROM logging.alert_rules WHERE name = 'restart-4' FOR UPDATE`;
+        await new Promise<void>((resolve) => (unlock = resolve));
+      })
+      .catch((error: Error) => error);
+    await expect.poll(() => unlock, { timeout: 10_000 }).toBeDefined();
+    const interrupted = cron(11).catch((error: Error) => error);
+    const waiting = async () => (await probe`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`)[0]!.n;
+    await expect.poll(waiting, { timeout: 20_000 }).toBe(1);
+    const committed =
+      await probe`SELECT name FROM logging.alert_rules WHERE name LIKE 'restart-%' AND evaluated_at = ${t(11)} ORDER BY name`;
+    expect(committed.map((r) => r.name)).toEqual(['restart-1', 'restart-2', 'restart-3']);
+    await probe.end({ timeout: 1 });
+    await db.restart!();
+    expect(await holding).toBeInstanceOf(Error); // the restart ended the locking session
+    await locker.end({ timeout: 1 });
+    await interrupted;
+
+    // What committed before the restart survived it, its notifications still in the outbox.
+    const pending = await sql`SELECT rule FROM logging.alert_notifications WHERE rule LIKE 'restart-%' AND status = 'pending'`;
+    expect(pending.map((r) => r.rule).sort()).toEqual(['restart-1', 'restart-2', 'restart-3']);
+    expect(await evaluation(11)).toBeUndefined(); // the run did not finish its minute
+
+    // The next minute's run (once the dead run's lease expired) evaluates the rest and publishes everything.
+    await expect
+      .poll(
+        async () => {
+          await cron(12);
+          return evaluation(12);
+        },
+        { timeout: 20_000, interval: 1_000 },
+      )
+      .toMatchObject({ status: 'ok', notifications: 5 });
+    await qstash.idle();
+    // The window passes the errors: every rule resolves.
+    await cron(16);
+    expect(await evaluation(16)).toMatchObject({ status: 'ok', notifications: 8 });
+    await qstash.idle();
+
+    const got = receivers
+      .acknowledged('/webhook')
+      .map((h) => ({ id: h.key, body: h.body as { rule?: { name: string }; status: string } }))
+      .filter((h) => h.body.rule?.name.startsWith('restart-'));
+    expect(new Set(got.map((h) => h.id)).size).toBe(got.length);
+    for (const r of rules) {
+      expect(got.filter((h) => h.body.rule!.name === r.name).map((h) => h.body.status)).toEqual(['firing', 'resolved']);
+    }
+    const ledger = (await listNotifications(sql, { limit: 200 })).filter((n) => n.rule?.startsWith('restart-'));
+    expect(ledger).toHaveLength(16);
+    expect(ledger.every((n) => n.status === 'delivered' && n.attempts === 3)).toBe(true);
+    // The database going away is not the rules' fault: no rule went to its Error state.
+    expect(await sql`SELECT rule FROM logging.alert_history WHERE rule LIKE 'restart-%' AND to_state = 'error'`).toEqual([]);
+  }, 120_000);
 });
