@@ -1,4 +1,4 @@
-import type { Labels } from './observe';
+import type { Labels } from './groups';
 import type { Rule } from './rules';
 
 /** Labels receivers and silences see: alertname, the rule's labels, the group's, and the severity. */

@@ -3,65 +3,16 @@
  * system_logs and performance_logs (the active tables: windows are at most a week old), and the
  * severity of each value. Windows end on the evaluated minute, so an evaluation is deterministic.
  */
-import { LEVELS } from '../api';
 import type { Sql } from '../db/client';
-import { logConditions, type LogFilter } from '../query';
+import { logConditions } from '../query';
+import { anomaly } from './anomaly';
 import { hhmm, inInterval, localClock } from './clock';
-import { anomalyBand, median } from './robust';
-import type { GroupField, Rule, RuleLogFilter, Schedule } from './rules';
-import { durationSeconds } from './rules';
-import { classify, type Observation, type Severity } from './state';
+import { grouping, groupKey, labelsOf, statExpression, toLogFilter, type Labels, type Observations, type Row } from './groups';
 import { pipelineMetrics } from './pipeline';
-
-export type Labels = Partial<Record<GroupField, string>>;
-
-export interface GroupObservation {
-  labels: Labels;
-  obs: Observation;
-}
-
-/** A rule's observations at `minute`, by group key. */
-export type Observations = Map<string, GroupObservation>;
-
-/** The stable key of a group: its labels in the rule's groupBy order ('' for an ungrouped rule). */
-export function groupKey(groupBy: readonly GroupField[], labels: Labels): string {
-  return groupBy.map((g) => `${g}=${labels[g] ?? ''}`).join(',');
-}
-
-export function toLogFilter(f: RuleLogFilter, extra: Labels = {}): LogFilter {
-  return {
-    services: (extra.service ?? f.service) ? [extra.service ?? f.service!] : undefined,
-    levels: f.level ? LEVELS.slice(LEVELS.indexOf(f.level)) : undefined,
-    eventType: extra.event_type ?? f.event_type,
-    text: f.q,
-    data: f.data,
-  };
-}
-
-interface Row {
-  service?: string;
-  operation?: string;
-  event_type?: string;
-  v: number | null;
-  n?: number;
-}
-
-function labelsOf(row: Row, groupBy: readonly GroupField[]): Labels {
-  return Object.fromEntries(groupBy.map((g) => [g, row[g] ?? ''])) as Labels;
-}
-
-function grouping(sql: Sql, groupBy: readonly string[]) {
-  return groupBy.length
-    ? { cols: sql`${sql(groupBy as string[])},`, by: sql`GROUP BY ${sql(groupBy as string[])}` }
-    : { cols: sql``, by: sql`` };
-}
-
-export function statExpression(sql: Sql, stat: 'p50' | 'p95' | 'p99' | 'avg' | 'max') {
-  if (stat === 'avg') return sql`avg(execution_time_ms)::float8`;
-  if (stat === 'max') return sql`max(execution_time_ms)::float8`;
-  const q = { p50: 0.5, p95: 0.95, p99: 0.99 }[stat];
-  return sql`(percentile_cont(${q}::float8) WITHIN GROUP (ORDER BY execution_time_ms))::float8`;
-}
+import { answersFilter, rollupCoverage, rollupLastSeen } from './rollup';
+import type { GroupField, Rule, Schedule } from './rules';
+import { durationSeconds } from './rules';
+import { classify, type Severity } from './state';
 
 /** Thresholds for a group: the first override whose labels all match, else the rule's. */
 export function thresholdsFor(rule: Rule & { thresholds: object }, labels: Labels) {
@@ -131,16 +82,30 @@ export function withinSchedule(at: Date, s: Schedule): { inside: boolean; opened
   return { inside: inInterval(at, s.timezone, s), openedMinutesAgo: localClock(at, s.timezone).minutes - hhmm(s.start) };
 }
 
+/**
+ * When each service last logged (matching the rule's filter) in the day before `to`: within the
+ * rule's window from the raw logs, before it from the minute rollups when they cover the day.
+ */
+async function lastSeen(sql: Sql, rule: Extract<Rule, { kind: 'absence' }>, to: Date): Promise<Map<string, Date>> {
+  const filter = { ...toLogFilter(rule.filter), services: rule.services };
+  const since = new Date(to.getTime() - 86_400_000);
+  const windowStart = new Date(to.getTime() - durationSeconds(rule.window) * 1000);
+  const raw = async (from: Date) => {
+    const rows = await sql<{ service: string; last: Date }[]>`
+      SELECT service, max("timestamp") AS last FROM logging.system_logs
+      WHERE "timestamp" >= ${from} AND "timestamp" < ${to} ${logConditions(sql, filter)} GROUP BY service`;
+    return new Map(rows.map((r) => [r.service, r.last]));
+  };
+  const coverage = answersFilter(rule.filter) ? await rollupCoverage(sql) : null;
+  if (!coverage || coverage.from > since || coverage.to < windowStart) return raw(since);
+  const older = await rollupLastSeen(sql, filter, since, windowStart);
+  for (const [service, last] of await raw(windowStart)) older.set(service, last);
+  return older;
+}
+
 async function absence(sql: Sql, rule: Extract<Rule, { kind: 'absence' }>, to: Date, known: string[]): Promise<Observations> {
   const windowMin = durationSeconds(rule.window) / 60;
-  const since = new Date(to.getTime() - 86_400_000);
-  const rows = await sql<{ service: string; last: Date }[]>`
-    SELECT service, max("timestamp") AS last FROM logging.system_logs
-    WHERE "timestamp" >= ${since} AND "timestamp" < ${to}
-      ${rule.services ? sql`AND service IN ${sql(rule.services)}` : sql``}
-      ${logConditions(sql, { ...toLogFilter(rule.filter), services: undefined })}
-    GROUP BY service`;
-  const last = new Map(rows.map((r) => [r.service, r.last]));
+  const last = await lastSeen(sql, rule, to);
   const services = new Set([...(rule.services ?? [...last.keys(), ...known])]);
   const schedule = rule.schedule ? withinSchedule(new Date(to.getTime() - 60_000), rule.schedule) : null;
   const out: Observations = new Map();
@@ -156,60 +121,6 @@ async function absence(sql: Sql, rule: Extract<Rule, { kind: 'absence' }>, to: D
     });
   }
   return out;
-}
-
-async function anomaly(sql: Sql, rule: Extract<Rule, { kind: 'anomaly' }>, to: Date): Promise<Observations> {
-  const w = durationSeconds(rule.window);
-  const perDay = 86_400 / w;
-  const g = grouping(sql, rule.groupBy);
-  const ms = (sec: number) => new Date(to.getTime() - sec * 1000);
-  const ranges = sql`(("timestamp" >= ${ms(86_400 + w)} AND "timestamp" < ${to}) OR ("timestamp" >= ${ms(7 * 86_400 + w)} AND "timestamp" < ${ms(7 * 86_400)}))`;
-  const byAgo = rule.groupBy.length ? sql`GROUP BY ${sql(rule.groupBy)}, ago` : sql`GROUP BY ago`;
-  const ago = sql`floor(extract(epoch FROM (${to}::timestamptz - "timestamp")) / ${w})::int AS ago`;
-  const rows =
-    rule.metric === 'errors'
-      ? await sql<(Row & { ago: number })[]>`
-          SELECT ${g.cols} ${ago}, count(*)::float8 AS v FROM logging.system_logs WHERE ${ranges}
-            ${logConditions(sql, toLogFilter({ ...rule.filter, level: rule.filter.level ?? 'ERROR' }))}
-          ${byAgo}`
-      : await sql<(Row & { ago: number })[]>`
-          SELECT ${g.cols} ${ago}, ${statExpression(sql, rule.stat)} AS v FROM logging.performance_logs WHERE ${ranges}
-            ${rule.filter.service ? sql`AND service = ${rule.filter.service}` : sql``}
-            ${rule.filter.operation ? sql`AND operation = ${rule.filter.operation}` : sql``}
-          ${byAgo}`;
-  const byGroup = new Map<string, { labels: Labels; series: Map<number, number> }>();
-  for (const r of rows) {
-    const labels = labelsOf(r, rule.groupBy);
-    const key = groupKey(rule.groupBy, labels);
-    const entry = byGroup.get(key) ?? { labels, series: new Map() };
-    if (r.v !== null) entry.series.set(r.ago, r.v);
-    byGroup.set(key, entry);
-  }
-  if (byGroup.size === 0 && rule.groupBy.length === 0) byGroup.set('', { labels: {}, series: new Map() });
-  const out: Observations = new Map();
-  for (const [key, { labels, series }] of byGroup) out.set(key, { labels, obs: anomalyObservation(rule, series, perDay) });
-  return out;
-}
-
-/** The current bucket (ago 0) against the band of the trailing day (ago 1…perDay), yesterday and last week. */
-export function anomalyObservation(rule: Extract<Rule, { kind: 'anomaly' }>, series: Map<number, number>, perDay: number): Observation {
-  const counts = rule.metric === 'errors';
-  const at = (ago: number) => series.get(ago) ?? (counts ? 0 : undefined);
-  const trailing: number[] = [];
-  for (let a = 1; a <= perDay; a++) {
-    const v = at(a);
-    if (v !== undefined) trailing.push(v);
-  }
-  const current = at(0);
-  if (current === undefined || trailing.length < Math.min(10, perDay)) return { kind: 'nodata' };
-  const centers = [median(trailing), at(perDay), at(7 * perDay)].filter((v): v is number => v !== undefined);
-  const band = anomalyBand(trailing, centers, rule.k, rule.minDeviation);
-  const critical = rule.criticalK ? anomalyBand(trailing, centers, rule.criticalK, rule.minDeviation) : null;
-  const beyond = (b: { lower: number; upper: number }) =>
-    (rule.direction !== 'below' && current > b.upper) || (rule.direction !== 'above' && current < b.lower);
-  const severity: Severity | null = critical && beyond(critical) ? 'critical' : beyond(band) ? 'warning' : null;
-  const threshold = rule.direction === 'below' || (rule.direction === 'both' && current < band.lower) ? band.lower : band.upper;
-  return { kind: 'value', value: current, threshold: Math.round(threshold * 1000) / 1000, severity };
 }
 
 async function pipeline(sql: Sql, rule: Extract<Rule, { kind: 'pipeline' }>, to: Date, active: Active): Promise<Observations> {

@@ -7,6 +7,25 @@ export interface InsertResult {
   metricsInserted: number;
 }
 
+/** A record stored this long after its minute ended counts as late (see lateMinutes). */
+export const LATE_AFTER_MS = 8 * 60_000;
+
+/**
+ * The minutes (ISO) of the records that arrive late: a replay after an outage, a client's spool.
+ * They are noted in logging.late_minutes, in the batch's statement, so that the per-minute
+ * rollups alert rules read roll those minutes again.
+ */
+export function lateMinutes(batches: readonly (readonly { timestamp: string }[])[], now = Date.now()): string[] {
+  const cutoff = now - LATE_AFTER_MS;
+  const minutes = new Set<number>();
+  for (const rows of batches)
+    for (const r of rows) {
+      const t = Date.parse(r.timestamp);
+      if (t < cutoff) minutes.add(t - (((t % 60_000) + 60_000) % 60_000));
+    }
+  return [...minutes].map((m) => new Date(m).toISOString());
+}
+
 /**
  * Writes a batch in one statement (one round trip, one transaction), one bulk INSERT per table
  * that has records. Each table's records go as one JSON parameter expanded by json_to_recordset,
@@ -31,17 +50,22 @@ export async function insertBatch(sql: Sql, logs: readonly LogRow[], metrics: re
       correlation_id text, data jsonb, "timestamp" timestamptz)
     ON CONFLICT DO NOTHING
     RETURNING 1`;
+  const late = lateMinutes([logs, metrics]);
+  const noteLate = late.length
+    ? sql`late AS (INSERT INTO logging.late_minutes (minute)
+        SELECT value::timestamptz FROM json_array_elements_text(${JSON.stringify(late)}::text::json) ON CONFLICT DO NOTHING),`
+    : sql``;
   if (metrics.length === 0) {
     if (logs.length === 0) return { logsInserted: 0, metricsInserted: 0 };
-    const [row] = await sql<{ n: number }[]>`WITH l AS (${logsInsert}) SELECT count(*)::int AS n FROM l`;
+    const [row] = await sql<{ n: number }[]>`WITH ${noteLate} l AS (${logsInsert}) SELECT count(*)::int AS n FROM l`;
     return { logsInserted: row!.n, metricsInserted: 0 };
   }
   if (logs.length === 0) {
-    const [row] = await sql<{ n: number }[]>`WITH m AS (${metricsInsert}) SELECT count(*)::int AS n FROM m`;
+    const [row] = await sql<{ n: number }[]>`WITH ${noteLate} m AS (${metricsInsert}) SELECT count(*)::int AS n FROM m`;
     return { logsInserted: 0, metricsInserted: row!.n };
   }
   const [row] = await sql<{ logs: number; metrics: number }[]>`
-    WITH l AS (${logsInsert}), m AS (${metricsInsert})
+    WITH ${noteLate} l AS (${logsInsert}), m AS (${metricsInsert})
     SELECT (SELECT count(*) FROM l)::int AS logs, (SELECT count(*) FROM m)::int AS metrics`;
   return { logsInserted: row!.logs, metricsInserted: row!.metrics };
 }

@@ -51,6 +51,8 @@ it('down and up again keep every row, each in its class partition', async () => 
   const purgedDays = () =>
     sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_class WHERE left(relname, 7) = 'purged_' AND relkind = 'p'`;
   expect((await purgedDays())[0]!.n).toBe(1);
+  await migrate(db.url, 'down'); // alert rollups
+  expect((await sql`SELECT to_regclass('logging.log_counts_minute')::text AS t`)[0]!.t).toBeNull();
   await migrate(db.url, 'down'); // alerting
   expect((await sql`SELECT to_regclass('logging.alert_rules')::text AS t`)[0]!.t).toBeNull();
   await migrate(db.url, 'down'); // purge whole day

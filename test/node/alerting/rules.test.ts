@@ -234,7 +234,11 @@ describe('anomaly rules', () => {
     const t = clock();
     const svc = `strat_${day}`;
     const rule = { kind: 'anomaly', metric: 'errors', filter: { service: svc }, window: '5m', k: 3, criticalK: 6, minDeviation: 2 };
-    await apply([{ name: `anomaly-${day}`, ...rule }]);
+    const seasonal = `${svc}_daily`;
+    await apply([
+      { name: `anomaly-${day}`, ...rule },
+      { name: `anomaly-${day}-daily`, ...rule, filter: { service: seasonal } },
+    ]);
     // 2 errors in every 5-minute bucket of the trailing day, then 30 now.
     const history: LogRow[] = [];
     for (let m = 5; m <= 24 * 60; m += 5) history.push(log(svc, t(-m + 1)), log(svc, t(-m + 2)));
@@ -244,16 +248,14 @@ describe('anomaly rules', () => {
       Array.from({ length: 30 }, () => log(svc, t(-1))),
       [],
     );
+    // A second service with the same burst yesterday at this time: the seasonal band covers it.
+    const daily: LogRow[] = [];
+    for (let m = 5; m <= 24 * 60; m += 5) daily.push(log(seasonal, t(-m + 2)), log(seasonal, t(-m + 3)));
+    daily.push(...Array.from({ length: 30 }, () => log(seasonal, new Date(t(0).getTime() - DAY))));
+    await insertBatch(sql, daily, []);
     await evaluate(t(0));
     const [i] = await listInstances(sql, { rules: [`anomaly-${day}`] });
     expect(i).toMatchObject({ state: 'firing', severity: 'critical', value: 32 }); // the burst and the bucket's usual 2
-    // A second service with the same burst yesterday at this time: the seasonal band covers it.
-    const seasonal = `${svc}_daily`;
-    await apply([{ name: `anomaly-${day}-daily`, ...rule, filter: { service: seasonal } }]);
-    const daily: LogRow[] = [];
-    for (let m = 5; m <= 24 * 60; m += 5) daily.push(log(seasonal, t(-m + 2)), log(seasonal, t(-m + 3)));
-    daily.push(...Array.from({ length: 30 }, () => log(seasonal, new Date(t(1).getTime() - DAY))));
-    await insertBatch(sql, daily, []);
     await insertBatch(
       sql,
       Array.from({ length: 30 }, () => log(seasonal, t(0))),
