@@ -42,8 +42,12 @@ export async function rollupCoverage(sql: Sql | TransactionSql): Promise<Coverag
   return row ? { from: row.covered_from, to: row.covered_to } : null;
 }
 
-/** Rolls [from, to) up from the raw tables, replacing what the rollups held for those minutes. */
+/**
+ * Rolls [from, to) up from the raw tables, replacing what the rollups held for those minutes.
+ * Late notes in the range are settled first: a note ingest commits after that is kept for the next run.
+ */
 async function rollMinutes(tx: TransactionSql, from: Date, to: Date): Promise<void> {
+  await tx`DELETE FROM logging.late_minutes WHERE minute >= ${from} AND minute < ${to}`;
   await tx`DELETE FROM logging.log_counts_minute WHERE minute >= ${from} AND minute < ${to}`;
   await tx`DELETE FROM logging.latency_minute WHERE minute >= ${from} AND minute < ${to}`;
   await tx`
@@ -106,6 +110,7 @@ export async function advanceRollups(sql: Sql, minute: Date, budgetMs?: number):
   }
   await sql`DELETE FROM logging.log_counts_minute WHERE minute < ${new Date(oldest)}`;
   await sql`DELETE FROM logging.latency_minute WHERE minute < ${new Date(oldest)}`;
+  await sql`DELETE FROM logging.late_minutes WHERE minute < ${new Date(oldest)}`;
   if (coverage.from.getTime() < oldest) {
     coverage = { from: new Date(oldest), to: minute };
     await sql.begin((tx) => saveCoverage(tx, coverage));
