@@ -1,6 +1,11 @@
-/** Contact points, silences and mute timings as the API and the CLI accept them. */
+/**
+ * Contact points, silences and mute timings as the API and the CLI accept them, and alerting's
+ * rows as the API returns them (the types in sql.ts are inferred from these). A `z.date()` is a
+ * Date in the code and an ISO 8601 string in JSON: the OpenAPI document says string, date-time.
+ */
 import { z } from 'zod';
-import { NameSchema, TimeZoneSchema } from './rules';
+import { NameSchema, RuleSchema, TimeZoneSchema } from './rules';
+import type { AlertState, InstanceState, Severity } from './state';
 
 const Hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM');
 
@@ -28,6 +33,12 @@ export const ContactPointSchema = z
   ])
   .meta({ id: 'ContactPoint' });
 export type ContactPoint = z.output<typeof ContactPointSchema>;
+
+/** A contact point as listed: without its secret. */
+export const ContactPointSummarySchema = z
+  .object({ name: NameSchema, kind: z.enum(ContactPointSchema.options.map((o) => o.shape.kind.value)), url: z.url() })
+  .meta({ id: 'ContactPointSummary' });
+export type ContactPointSummary = z.infer<typeof ContactPointSummarySchema>;
 
 export const MatcherSchema = z
   .object({
@@ -63,14 +74,19 @@ export const SilenceInputSchema = z
   .meta({ id: 'SilenceInput' });
 export type SilenceInput = z.output<typeof SilenceInputSchema>;
 
-export interface Silence {
-  id: string;
-  matchers: Matcher[];
-  startsAt: string;
-  endsAt: string;
-  comment: string;
-  createdBy: string;
-}
+/** A silence as stored: its times in UTC with milliseconds, `createdBy` the id of the API key that made it. */
+export const SilenceSchema = z
+  .object({
+    id: z.uuid(),
+    /** As accepted, `op` filled in. */
+    matchers: z.array(MatcherSchema.required()),
+    startsAt: z.iso.datetime(),
+    endsAt: z.iso.datetime(),
+    comment: SilenceInputSchema.shape.comment,
+    createdBy: z.string(),
+  })
+  .meta({ id: 'Silence' });
+export type Silence = z.infer<typeof SilenceSchema>;
 
 /** Recurring intervals (local time in `timezone`) during which notifications are not sent. */
 export const MuteTimingSchema = z
@@ -96,3 +112,101 @@ export const AlertingFileSchema = z
     rules: z.array(z.unknown()).default([]),
   })
   .strict();
+
+export const AlertStateSchema = z.enum(['normal', 'pending', 'firing', 'recovering', 'nodata', 'error'] satisfies AlertState[]);
+export const SeveritySchema = z.enum(['warning', 'critical'] satisfies Severity[]);
+
+/** A rule as stored, with who changed it last and when it was last evaluated and notified about. */
+export const StoredRuleSchema = z.object({
+  rule: RuleSchema,
+  updatedAt: z.iso.datetime(),
+  /** The id of the API key that saved it, or `cli` (`npm run alerts -- apply`). */
+  updatedBy: z.string().nullable(),
+  notifiedAt: z.date().nullable(),
+  evaluatedAt: z.date().nullable(),
+});
+
+/** One (rule, group): the state machine's state (state.ts InstanceState) and what receivers were last told. */
+export const StoredInstanceSchema = z
+  .object({
+    rule: NameSchema,
+    groupKey: z.string(),
+    labels: z.record(z.string(), z.string()),
+    state: AlertStateSchema,
+    severity: SeveritySchema.nullable(),
+    /** When the current state began. */
+    since: z.date(),
+    /** When the condition first held in this episode (Pending or Firing). */
+    activeSince: z.date().nullable(),
+    value: z.number().nullable(),
+    threshold: z.number().nullable(),
+    /** Consecutive evaluations the group was missing from the results. */
+    missing: z.number().int(),
+    evaluatedAt: z.date(),
+    notified: z.enum(['firing', 'resolved']).nullable(),
+    notifiedSeverity: SeveritySchema.nullable(),
+    notifiedAt: z.date().nullable(),
+    /** Correlation ids of sample traces. */
+    samples: z.array(z.string()),
+  })
+  .meta({ id: 'StoredAlertInstance' }) satisfies z.ZodType<InstanceState>;
+
+/** A state change as the evaluator appends it (`minute` the evaluated minute, UTC). */
+export const HistoryEntrySchema = z.object({
+  rule: NameSchema,
+  group_key: z.string(),
+  labels: z.record(z.string(), z.string()),
+  from_state: AlertStateSchema.nullable(),
+  to_state: AlertStateSchema,
+  severity: SeveritySchema.nullable(),
+  value: z.number().nullable(),
+  threshold: z.number().nullable(),
+  minute: z.iso.datetime(),
+  /** Silenced or muted: kept in the history, not sent. */
+  silenced: z.boolean(),
+});
+/** A state change as stored. */
+export const HistoryRecordSchema = z.object({ id: z.number().int(), ...HistoryEntrySchema.shape }).meta({ id: 'AlertHistoryEntry' });
+
+export const DeliveryStatusSchema = z.enum(['pending', 'published', 'delivered', 'failed']);
+
+/** A notification to one contact point as the outbox takes it; its id is the deduplication id. */
+export const OutboxRowSchema = z.object({
+  id: z.uuid(),
+  /** Null for a test notification. */
+  rule: NameSchema.nullable(),
+  contact_point: NameSchema,
+  kind: z.enum(['alert', 'test']),
+  // Not described field by field here: notify.ts's `Notification` interface is its one definition.
+  payload: z
+    .unknown()
+    .nonoptional()
+    .describe(
+      'The notification as queued, before it is rendered for the contact point: the generic webhook body but its id (version, type, rule, status, alerts, …)',
+    ),
+});
+
+/** A notification in the delivery ledger: the outbox row and its delivery so far. */
+export const LedgerEntrySchema = OutboxRowSchema.extend({
+  status: DeliveryStatusSchema,
+  attempts: z.number().int(),
+  /** The HTTP status of the last attempt (null: none, or unreachable). */
+  last_status: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  created_at: z.date(),
+  published_at: z.date().nullable(),
+  delivered_at: z.date().nullable(),
+}).meta({ id: 'AlertNotification' });
+
+/** One minute of the evaluator (skipped: not evaluated, the cron missed it). */
+export const EvaluationRunSchema = z
+  .object({
+    minute: z.date(),
+    status: z.enum(['ok', 'error', 'skipped']),
+    rules: z.number().int(),
+    transitions: z.number().int(),
+    notifications: z.number().int(),
+    duration_ms: z.number().nullable(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'AlertEvaluation' });

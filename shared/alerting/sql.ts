@@ -1,19 +1,28 @@
 /** Alerting's tables: rules, contact points, mute timings, silences, instances, history, the outbox, evaluations. */
+import type { z } from 'zod';
 import type { Sql, TransactionSql } from '../db/client';
-import type { ContactPoint, Matcher, MuteTiming, Silence } from './schema';
+import type {
+  ContactPoint,
+  ContactPointSummary,
+  DeliveryStatusSchema,
+  EvaluationRunSchema,
+  HistoryEntrySchema,
+  HistoryRecordSchema,
+  LedgerEntrySchema,
+  Matcher,
+  MuteTiming,
+  OutboxRowSchema,
+  Silence,
+  StoredInstanceSchema,
+  StoredRuleSchema,
+} from './schema';
 import type { Rule } from './rules';
-import type { AlertState, InstanceState, Severity } from './state';
+import type { AlertState, Severity } from './state';
 
 type Db = Sql | TransactionSql;
 const json = (v: unknown) => JSON.stringify(v);
 
-export interface StoredRule {
-  rule: Rule;
-  updatedAt: string;
-  updatedBy: string | null;
-  notifiedAt: Date | null;
-  evaluatedAt: Date | null;
-}
+export type StoredRule = z.infer<typeof StoredRuleSchema>;
 
 export async function upsertRule(sql: Db, rule: Rule, by: string): Promise<void> {
   await sql`
@@ -56,7 +65,7 @@ export async function upsertContactPoint(sql: Db, cp: ContactPoint): Promise<voi
 }
 
 /** Contact points without their secrets. */
-export async function listContactPoints(sql: Db): Promise<{ name: string; kind: ContactPoint['kind']; url: string }[]> {
+export async function listContactPoints(sql: Db): Promise<ContactPointSummary[]> {
   return sql`SELECT name, kind, url FROM logging.alert_contact_points ORDER BY name`;
 }
 
@@ -124,16 +133,7 @@ export async function expireSilence(sql: Db, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-export interface StoredInstance extends InstanceState {
-  rule: string;
-  groupKey: string;
-  labels: Record<string, string>;
-  evaluatedAt: Date;
-  notified: 'firing' | 'resolved' | null;
-  notifiedSeverity: Severity | null;
-  notifiedAt: Date | null;
-  samples: string[];
-}
+export type StoredInstance = z.infer<typeof StoredInstanceSchema>;
 
 interface InstanceRow {
   rule: string;
@@ -216,18 +216,8 @@ export async function deleteInstances(tx: TransactionSql, rule: string, groupKey
   if (groupKeys.length) await tx`DELETE FROM logging.alert_instances WHERE rule = ${rule} AND group_key IN ${tx(groupKeys)}`;
 }
 
-export interface HistoryEntry {
-  rule: string;
-  group_key: string;
-  labels: Record<string, string>;
-  from_state: AlertState | null;
-  to_state: AlertState;
-  severity: Severity | null;
-  value: number | null;
-  threshold: number | null;
-  minute: string;
-  silenced: boolean;
-}
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+export type HistoryRecord = z.infer<typeof HistoryRecordSchema>;
 
 export async function appendHistory(tx: TransactionSql, entries: HistoryEntry[]): Promise<void> {
   if (entries.length === 0) return;
@@ -237,33 +227,17 @@ export async function appendHistory(tx: TransactionSql, entries: HistoryEntry[])
     FROM json_populate_recordset(null::logging.alert_history, ${json(entries)}::text::json)`;
 }
 
-export async function listHistory(sql: Db, filter: { rule?: string; limit: number }): Promise<(HistoryEntry & { id: number })[]> {
-  return sql<(HistoryEntry & { id: number })[]>`
+export async function listHistory(sql: Db, filter: { rule?: string; limit: number }): Promise<HistoryRecord[]> {
+  return sql<HistoryRecord[]>`
     SELECT id::int, rule, group_key, labels, from_state, to_state, severity, value, threshold,
            to_char(minute AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS minute, silenced
     FROM logging.alert_history ${filter.rule ? sql`WHERE rule = ${filter.rule}` : sql``}
     ORDER BY id DESC LIMIT ${filter.limit}`;
 }
 
-export type DeliveryStatus = 'pending' | 'published' | 'delivered' | 'failed';
-
-export interface OutboxRow {
-  id: string;
-  rule: string | null;
-  contact_point: string;
-  kind: 'alert' | 'test';
-  payload: unknown;
-}
-
-export interface LedgerEntry extends OutboxRow {
-  status: DeliveryStatus;
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: Date;
-  published_at: Date | null;
-  delivered_at: Date | null;
-}
+export type DeliveryStatus = z.infer<typeof DeliveryStatusSchema>;
+export type OutboxRow = z.infer<typeof OutboxRowSchema>;
+export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
 export async function insertNotifications(tx: Db, rows: OutboxRow[]): Promise<void> {
   if (rows.length === 0) return;
@@ -370,17 +344,9 @@ export async function recordSkipped(sql: Db, after: Date, before: Date): Promise
   return rows.length;
 }
 
-export async function recentEvaluations(sql: Db, limit: number) {
-  return sql<
-    {
-      minute: Date;
-      status: string;
-      rules: number;
-      transitions: number;
-      notifications: number;
-      duration_ms: number | null;
-      error: string | null;
-    }[]
-  >`
+export type EvaluationRun = z.infer<typeof EvaluationRunSchema>;
+
+export async function recentEvaluations(sql: Db, limit: number): Promise<EvaluationRun[]> {
+  return sql<EvaluationRun[]>`
     SELECT minute, status, rules, transitions, notifications, duration_ms, error FROM logging.alert_evaluations ORDER BY minute DESC LIMIT ${limit}`;
 }

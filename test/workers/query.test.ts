@@ -214,4 +214,51 @@ describe('OpenAPI', () => {
       }
     }
   });
+
+  it('describes every alerting answer field by field: no untyped record or value', async () => {
+    interface Schema {
+      $ref?: string;
+      type?: string | string[];
+      enum?: unknown[];
+      const?: unknown;
+      properties?: Record<string, Schema>;
+      additionalProperties?: Schema | boolean;
+      items?: Schema;
+      oneOf?: Schema[];
+      anyOf?: Schema[];
+      allOf?: Schema[];
+    }
+    type Operation = { responses: Record<string, { content?: Record<string, { schema: Schema }> }> };
+    const doc = (await (await exports.default.fetch(new Request('http://logs.test/openapi.json'))).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+      components: { schemas: Record<string, Schema> };
+    };
+    const loose: string[] = [];
+    const walk = (s: Schema, at: string, refs: string[]): void => {
+      if (s.$ref) {
+        const name = s.$ref.replace('#/components/schemas/', '');
+        if (!refs.includes(name)) walk(doc.components.schemas[name]!, at, [...refs, name]);
+        return;
+      }
+      const alternatives = [...(s.oneOf ?? []), ...(s.anyOf ?? []), ...(s.allOf ?? [])];
+      if (s.type === undefined && s.enum === undefined && s.const === undefined && alternatives.length === 0) loose.push(at);
+      if (s.type === 'object' && !s.properties && typeof s.additionalProperties !== 'object') loose.push(`${at}{}`);
+      if (s.type === 'array' && !s.items) loose.push(`${at}[]`);
+      for (const [key, p] of Object.entries(s.properties ?? {})) walk(p, `${at}.${key}`, refs);
+      if (typeof s.additionalProperties === 'object') walk(s.additionalProperties, `${at}{*}`, refs);
+      if (s.items) walk(s.items, `${at}[]`, refs);
+      for (const alternative of alternatives) walk(alternative, at, refs);
+    };
+    const alerting = Object.entries(doc.paths).filter(([path]) => path.startsWith('/v1/alerts/'));
+    expect(alerting.length).toBeGreaterThan(10);
+    for (const [path, methods] of alerting) {
+      for (const [method, op] of Object.entries(methods)) {
+        const schema = op.responses['200']?.content?.['application/json']?.schema;
+        expect(schema, `${method} ${path}`).toBeDefined();
+        walk(schema!, `${method} ${path}: `, []);
+      }
+    }
+    // The ledger's payload is the queued notification, whose one definition is a TypeScript interface (notify.ts).
+    expect(loose).toEqual(['get /v1/alerts/notifications: .notifications[].payload']);
+  });
 });

@@ -6,6 +6,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError, errorResponses } from '../../../shared/api';
 import {
   ContactPointSchema,
+  ContactPointSummarySchema,
   createSilence,
   deleteContactPoint,
   existingNames,
@@ -16,6 +17,7 @@ import {
   listSilences,
   MuteTimingSchema,
   SilenceInputSchema,
+  SilenceSchema,
   testNotification,
   upsertContactPoint,
   upsertMuteTiming,
@@ -29,7 +31,10 @@ import { adminKey, allServicesReader } from './auth';
 
 const NameParam = z.object({ name: NameSchema });
 const errors = errorResponses('BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'DATABASE_UNAVAILABLE');
-const ok = (schema: z.ZodType, description: string) => ({ 200: { description, content: { 'application/json': { schema } } }, ...errors });
+const ok = <T extends z.ZodType>(schema: T, description: string) => ({
+  200: { description, content: { 'application/json': { schema } } },
+  ...errors,
+});
 const bearer = [{ bearer: [] }];
 
 const routes = {
@@ -38,10 +43,7 @@ const routes = {
     path: '/v1/alerts/contact-points',
     security: bearer,
     middleware: [allServicesReader()] as const,
-    responses: ok(
-      z.object({ contactPoints: z.array(z.object({ name: z.string(), kind: z.string(), url: z.string() })) }),
-      'Without secrets',
-    ),
+    responses: ok(z.object({ contactPoints: z.array(ContactPointSummarySchema) }), 'Without secrets'),
   }),
   putCp: createRoute({
     method: 'put',
@@ -88,7 +90,7 @@ const routes = {
     security: bearer,
     middleware: [allServicesReader()] as const,
     request: { query: z.object({ all: z.enum(['true', 'false']).default('false') }) },
-    responses: ok(z.object({ silences: z.array(z.record(z.string(), z.unknown())) }), 'Active and future silences (all=true: also ended)'),
+    responses: ok(z.object({ silences: z.array(SilenceSchema) }), 'Active and future silences (all=true: also ended)'),
   }),
   postSilence: createRoute({
     method: 'post',
@@ -96,7 +98,7 @@ const routes = {
     security: bearer,
     middleware: [adminKey()] as const,
     request: { body: { content: { 'application/json': { schema: SilenceInputSchema } }, required: true } },
-    responses: ok(z.record(z.string(), z.unknown()), 'Created'),
+    responses: ok(SilenceSchema, 'Created'),
   }),
   delSilence: createRoute({
     method: 'delete',
@@ -149,15 +151,7 @@ export function registerAlertConfig(app: App) {
     return c.json({ saved: m.name }, 200);
   });
   app.openapi(routes.listSilences, async (c) =>
-    c.json(
-      {
-        silences: (await listSilences(c.get('sql'), new Date(), c.req.valid('query').all === 'true')) as unknown as Record<
-          string,
-          unknown
-        >[],
-      },
-      200,
-    ),
+    c.json({ silences: await listSilences(c.get('sql'), new Date(), c.req.valid('query').all === 'true') }, 200),
   );
   app.openapi(routes.postSilence, async (c) => {
     const s = c.req.valid('json');
@@ -168,7 +162,7 @@ export function registerAlertConfig(app: App) {
       comment: s.comment,
       createdBy: c.get('apiKey').id,
     });
-    return c.json(silence as unknown as Record<string, unknown>, 200);
+    return c.json(silence, 200);
   });
   app.openapi(routes.delSilence, async (c) => {
     const { id } = c.req.valid('param');

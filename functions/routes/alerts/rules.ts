@@ -5,12 +5,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ApiError, errorResponses } from '../../../shared/api';
 import {
+  AlertStateSchema,
   deleteRule,
   existingNames,
   listInstances,
   listRules,
   previewRule,
   RuleSchema,
+  SeveritySchema,
+  StoredInstanceSchema,
+  StoredRuleSchema,
   upsertRule,
   type Rule,
   NameSchema,
@@ -21,29 +25,25 @@ import { adminKey, allServicesReader } from './auth';
 
 const NameParam = z.object({ name: NameSchema });
 
-const InstanceSchema = z
-  .object({
-    groupKey: z.string(),
-    labels: z.record(z.string(), z.string()),
-    state: z.enum(['normal', 'pending', 'firing', 'recovering', 'nodata', 'error']),
-    severity: z.enum(['warning', 'critical']).nullable(),
-    since: z.string(),
-    value: z.number().nullable(),
-    threshold: z.number().nullable(),
-    samples: z.array(z.string()),
-  })
-  .openapi('AlertInstance');
+const InstanceSchema = StoredInstanceSchema.pick({
+  groupKey: true,
+  labels: true,
+  state: true,
+  severity: true,
+  since: true,
+  value: true,
+  threshold: true,
+  samples: true,
+}).openapi('AlertInstance');
 export type AlertInstance = z.infer<typeof InstanceSchema>;
 
-const StoredRuleSchema = z
-  .object({
-    rule: z.record(z.string(), z.unknown()),
-    updatedAt: z.string(),
-    updatedBy: z.string().nullable(),
-    instances: z.array(InstanceSchema),
-  })
+// `rule` is RuleSchema as documented for the request (zod-to-openapi renders a schema's input
+// side): a stored rule is its parsed output, so every field with a default is present, though the
+// document does not list those as required.
+const RuleWithInstancesSchema = StoredRuleSchema.pick({ rule: true, updatedAt: true, updatedBy: true })
+  .extend({ instances: z.array(InstanceSchema) })
   .openapi('StoredAlertRule');
-const RulesSchema = z.object({ rules: z.array(StoredRuleSchema) }).openapi('AlertRules');
+const RulesSchema = z.object({ rules: z.array(RuleWithInstancesSchema) }).openapi('AlertRules');
 export type AlertRules = z.infer<typeof RulesSchema>;
 
 const list = createRoute({
@@ -90,11 +90,11 @@ const PreviewSchema = z
     evaluations: z.number().int(),
     transitions: z.array(
       z.object({
-        minute: z.string(),
+        minute: z.iso.datetime(),
         group: z.string(),
-        from: z.string(),
-        to: z.string(),
-        severity: z.string().nullable(),
+        from: AlertStateSchema,
+        to: AlertStateSchema,
+        severity: SeveritySchema.nullable(),
         value: z.number().nullable(),
       }),
     ),
@@ -140,8 +140,8 @@ export async function checkReferences(sql: Sql, rule: Rule, path: (string | numb
 }
 
 function instanceView(i: Awaited<ReturnType<typeof listInstances>>[number]): AlertInstance {
-  const { groupKey, labels, state, severity, value, threshold, samples } = i;
-  return { groupKey, labels, state, severity, since: i.since.toISOString(), value, threshold, samples };
+  const { groupKey, labels, state, severity, since, value, threshold, samples } = i;
+  return { groupKey, labels, state, severity, since, value, threshold, samples };
 }
 
 export function registerAlertRules(app: App) {
@@ -151,7 +151,7 @@ export function registerAlertRules(app: App) {
     return c.json(
       {
         rules: rules.map((r) => ({
-          rule: r.rule as Record<string, unknown>,
+          rule: r.rule,
           updatedAt: r.updatedAt,
           updatedBy: r.updatedBy,
           instances: instances.filter((i) => i.rule === r.rule.name).map(instanceView),

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuleSchema, type RuleInput } from '../../../shared/alerting';
 import { observe } from '../../../shared/alerting/observe';
-import { advanceRollups, REROLL_MINUTES, ROLLUP_SPAN_MS, rollupCoverage, rollupLatencySeries } from '../../../shared/alerting/rollup';
+import { advanceRollups, REROLL_MINUTES, ROLLUP_SPAN_MS, rollupLatencySeries } from '../../../shared/alerting/rollup';
 import { createSql, type Sql } from '../../../shared/db/client';
 import { startScratchDatabase, type Database } from '../../../shared/dev/postgres';
 import { insertBatch, type LogRow, type MetricRow } from '../../../shared/ingest';
@@ -162,7 +162,7 @@ describe('per-minute rollups', () => {
     expect(rolled.kind === 'value' && raw.kind === 'value').toBe(true);
     if (rolled.kind === 'value' && raw.kind === 'value') {
       expect(rolled.value).toBe(raw.value); // the current window: raw in both
-      expect(Math.abs(rolled.threshold - raw.threshold) / raw.threshold).toBeLessThan(0.03);
+      expect(Math.abs(rolled.threshold! - raw.threshold!) / raw.threshold!).toBeLessThan(0.03);
     }
     expect([...fromRollups[2]!.keys()].sort()).toEqual(['service=execution', 'service=risk']);
     expect(obs(fromRollups[2]!)).toEqual(obs(fromRaw[2]!));
