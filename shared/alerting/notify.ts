@@ -5,34 +5,10 @@
  */
 import { alertLabels } from './labels';
 import { durationSeconds, type Rule } from './rules';
+import type { AlertNotice, Notification } from './schema';
 import type { StoredInstance } from './sql';
 
-export interface AlertNotice {
-  status: 'firing' | 'resolved';
-  severity: string | null;
-  labels: Record<string, string>;
-  group: Record<string, string>;
-  value: number | null;
-  threshold: number | null;
-  window: { from: string; to: string };
-  startsAt: string;
-  endsAt: string | null;
-  summary: string;
-  samples: { correlationId: string; traceUrl: string }[];
-  searchUrl: string;
-  fingerprint: string;
-}
-
-export interface Notification {
-  version: '1';
-  type: 'alert' | 'test';
-  rule: { name: string; kind: string; description: string | null };
-  status: 'firing' | 'resolved';
-  alerts: AlertNotice[];
-  externalURL: string;
-  generatorURL: string;
-  evaluatedAt: string;
-}
+export type { AlertNotice, Notification } from './schema';
 
 /** A stable 16-hex-digit id of a label set (FNV-1a, 64 bit), as Alertmanager's fingerprint. */
 export function fingerprint(labels: Record<string, string>): string {

@@ -170,6 +170,46 @@ export const HistoryRecordSchema = z.object({ id: z.number().int(), ...HistoryEn
 
 export const DeliveryStatusSchema = z.enum(['pending', 'published', 'delivered', 'failed']);
 
+/** One group of a notification: its labels, value against threshold, window and sample traces. */
+export const AlertNoticeSchema = z
+  .object({
+    status: z.enum(['firing', 'resolved']),
+    severity: z.string().nullable(),
+    /** The rule's name (`alertname`), severity, group and rule labels. */
+    labels: z.record(z.string(), z.string()),
+    /** The group's labels alone. */
+    group: z.record(z.string(), z.string()),
+    value: z.number().nullable(),
+    threshold: z.number().nullable(),
+    window: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }),
+    startsAt: z.iso.datetime(),
+    endsAt: z.iso.datetime().nullable(),
+    summary: z.string(),
+    /** Up to five correlation ids, each with a link to its trace timeline. */
+    samples: z.array(z.object({ correlationId: z.string(), traceUrl: z.string() })),
+    /** The search, pre-filtered to the rule's window and group. */
+    searchUrl: z.string(),
+    /** A stable id of the labels (Alertmanager's fingerprint). */
+    fingerprint: z.string(),
+  })
+  .meta({ id: 'AlertNotice' });
+export type AlertNotice = z.infer<typeof AlertNoticeSchema>;
+
+/** A notification as the outbox stores it and the generic webhook sends it (with the webhook id). */
+export const NotificationSchema = z
+  .object({
+    version: z.literal('1'),
+    type: z.enum(['alert', 'test']),
+    rule: z.object({ name: z.string(), kind: z.string(), description: z.string().nullable() }),
+    status: z.enum(['firing', 'resolved']),
+    alerts: z.array(AlertNoticeSchema),
+    externalURL: z.string(),
+    generatorURL: z.string(),
+    evaluatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'AlertNotification' });
+export type Notification = z.infer<typeof NotificationSchema>;
+
 /** A notification to one contact point as the outbox takes it; its id is the deduplication id. */
 export const OutboxRowSchema = z.object({
   id: z.uuid(),
@@ -177,13 +217,8 @@ export const OutboxRowSchema = z.object({
   rule: NameSchema.nullable(),
   contact_point: NameSchema,
   kind: z.enum(['alert', 'test']),
-  // Not described field by field here: notify.ts's `Notification` interface is its one definition.
-  payload: z
-    .unknown()
-    .nonoptional()
-    .describe(
-      'The notification as queued, before it is rendered for the contact point: the generic webhook body but its id (version, type, rule, status, alerts, …)',
-    ),
+  /** The notification as queued, before it is rendered for the contact point. */
+  payload: NotificationSchema,
 });
 
 /** A notification in the delivery ledger: the outbox row and its delivery so far. */
@@ -196,7 +231,7 @@ export const LedgerEntrySchema = OutboxRowSchema.extend({
   created_at: z.date(),
   published_at: z.date().nullable(),
   delivered_at: z.date().nullable(),
-}).meta({ id: 'AlertNotification' });
+}).meta({ id: 'AlertLedgerEntry' });
 
 /** One minute of the evaluator (skipped: not evaluated, the cron missed it). */
 export const EvaluationRunSchema = z

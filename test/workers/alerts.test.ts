@@ -41,8 +41,9 @@ describe('GET /metrics', () => {
         SELECT coalesce(sum(accepted), 0)::int AS accepted, coalesce(sum(rejected), 0)::int AS rejected
         FROM logging.ingest_counters WHERE minute >= now() - interval '2 minutes'`
       )[0]!;
+    // Other test files ingest too: wait for both counts (the rejected one is this test's alone).
     let seen = await counted();
-    for (let i = 0; i < 50 && seen.accepted < 1; i++) {
+    for (let i = 0; i < 50 && (seen.accepted < 1 || seen.rejected < 1); i++) {
       await new Promise((r) => setTimeout(r, 50));
       seen = await counted();
     }

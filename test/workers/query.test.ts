@@ -258,7 +258,6 @@ describe('OpenAPI', () => {
         walk(schema!, `${method} ${path}: `, []);
       }
     }
-    // The ledger's payload is the queued notification, whose one definition is a TypeScript interface (notify.ts).
-    expect(loose).toEqual(['get /v1/alerts/notifications: .notifications[].payload']);
+    expect(loose).toEqual([]);
   });
 });
