@@ -130,9 +130,9 @@ async function rerollLate(sql: Sql, coverage: Coverage): Promise<number> {
   return sql.begin(async (tx) => {
     const rows = await tx<{ minute: Date }[]>`
       DELETE FROM logging.late_minutes WHERE minute IN (
-        SELECT minute FROM logging.late_minutes WHERE minute < ${coverage.to} ORDER BY minute LIMIT ${LATE_PER_RUN})
+        SELECT DISTINCT minute FROM logging.late_minutes WHERE minute < ${coverage.to} ORDER BY minute LIMIT ${LATE_PER_RUN})
       RETURNING minute`;
-    const late = rows.map((r) => r.minute.getTime()).filter((m) => m >= coverage.from.getTime());
+    const late = [...new Set(rows.map((r) => r.minute.getTime()))].filter((m) => m >= coverage.from.getTime());
     late.sort((a, b) => a - b);
     let rolled = 0;
     for (let i = 0; i < late.length; ) {

@@ -53,7 +53,7 @@ export async function insertBatch(sql: Sql, logs: readonly LogRow[], metrics: re
   const late = lateMinutes([logs, metrics]);
   const noteLate = late.length
     ? sql`late AS (INSERT INTO logging.late_minutes (minute)
-        SELECT value::timestamptz FROM json_array_elements_text(${JSON.stringify(late)}::text::json) ON CONFLICT DO NOTHING),`
+        SELECT value::timestamptz FROM json_array_elements_text(${JSON.stringify(late)}::text::json)),`
     : sql``;
   if (metrics.length === 0) {
     if (logs.length === 0) return { logsInserted: 0, metricsInserted: 0 };

@@ -39,9 +39,12 @@ CREATE TABLE logging.rollup_coverage (
 
 -- Minutes that received records more than a few minutes after they ended (a QStash replay after
 -- an outage, a client's spool): ingest notes them with the batch, the rollups roll them again.
+-- No unique key: concurrent batches of the same minutes (a replay) append without waiting on one
+-- another; the evaluator takes the distinct minutes and deletes every note of them.
 CREATE TABLE logging.late_minutes (
-    minute      timestamptz PRIMARY KEY
+    minute      timestamptz NOT NULL
 );
+CREATE INDEX idx_late_minutes_minute ON logging.late_minutes (minute);
 
 -- migrate:down
 DROP TABLE logging.late_minutes;
