@@ -11,7 +11,7 @@ import type { Sql } from '../db/client';
 import { logConditions } from '../query';
 import { grouping, groupKey, labelsOf, statExpression, toLogFilter, type Labels, type Observations, type Row } from './groups';
 import { anomalyBand, median } from './robust';
-import { answersFilter, rollupCoverage, rollupErrorSeries, rollupLatencySeries } from './rollup';
+import { answersFilter, rollupErrorSeries, rollupLatencySeries, rollupsCover } from './rollup';
 import { durationSeconds, type Rule } from './rules';
 import type { Observation, Severity } from './state';
 
@@ -53,9 +53,8 @@ async function rawSeries(sql: Sql, rule: AnomalyRule, to: Date, ranges: SeriesRa
 /** Whether the rollups can give this rule's baseline at `to`. */
 async function baselineFromRollups(sql: Sql, rule: AnomalyRule, to: Date): Promise<boolean> {
   if (rule.metric === 'errors' && !answersFilter(rule.filter)) return false;
-  const coverage = await rollupCoverage(sql);
   const w = durationSeconds(rule.window) * 1000;
-  return !!coverage && coverage.from.getTime() <= to.getTime() - 7 * DAY - w && coverage.to.getTime() >= to.getTime() - w;
+  return rollupsCover(sql, new Date(to.getTime() - 7 * DAY - w), new Date(to.getTime() - w));
 }
 
 async function series(sql: Sql, rule: AnomalyRule, to: Date): Promise<SeriesRow[]> {

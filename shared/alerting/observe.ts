@@ -9,7 +9,7 @@ import { anomaly } from './anomaly';
 import { hhmm, inInterval, localClock } from './clock';
 import { grouping, groupKey, labelsOf, statExpression, toLogFilter, type Labels, type Observations, type Row } from './groups';
 import { pipelineMetrics } from './pipeline';
-import { answersFilter, rollupCoverage, rollupLastSeen } from './rollup';
+import { answersFilter, rollupLastSeen, rollupsCover } from './rollup';
 import type { GroupField, Rule, Schedule } from './rules';
 import { durationSeconds } from './rules';
 import { classify, type Severity } from './state';
@@ -22,18 +22,39 @@ export function thresholdsFor(rule: Rule & { thresholds: object }, labels: Label
 
 type Active = (key: string) => Severity | null;
 
+/** Log threshold windows at least this long are counted from the minute rollups when they can be. */
+const ROLLUP_WINDOW_SECONDS = 1800;
+
+/**
+ * Where a rule's logs are counted: the raw logs, or for a long window the minute counts when they
+ * hold it and can answer the filter. `count(cond)` counts the rows of the window matching `cond`.
+ */
+async function logCounts(sql: Sql, rule: Extract<Rule, { kind: 'log_threshold' }>, from: Date, to: Date) {
+  const fromRollups =
+    durationSeconds(rule.window) >= ROLLUP_WINDOW_SECONDS && answersFilter(rule.filter) && (await rollupsCover(sql, from, to));
+  return fromRollups
+    ? {
+        table: sql`logging.log_counts_minute WHERE minute >= ${from} AND minute < ${to}`,
+        count: (cond: Fragment) => sql`coalesce(sum(n) FILTER (WHERE true ${cond}), 0)`,
+      }
+    : {
+        table: sql`logging.system_logs WHERE "timestamp" >= ${from} AND "timestamp" < ${to}`,
+        count: (cond: Fragment) => sql`count(*) FILTER (WHERE true ${cond})`,
+      };
+}
+type Fragment = ReturnType<typeof logConditions>;
+
 async function logThreshold(sql: Sql, rule: Extract<Rule, { kind: 'log_threshold' }>, to: Date, active: Active): Promise<Observations> {
   const from = new Date(to.getTime() - durationSeconds(rule.window) * 1000);
   const g = grouping(sql, rule.groupBy);
-  const window = sql`"timestamp" >= ${from} AND "timestamp" < ${to}`;
+  const { table, count } = await logCounts(sql, rule, from, to);
+  const matching = logConditions(sql, toLogFilter(rule.filter));
   const rows =
     rule.measure === 'count'
-      ? await sql<
-          Row[]
-        >`SELECT ${g.cols} count(*)::float8 AS v FROM logging.system_logs WHERE ${window} ${logConditions(sql, toLogFilter(rule.filter))} ${g.by}`
+      ? await sql<Row[]>`SELECT ${g.cols} ${count(sql``)}::float8 AS v FROM ${table} ${matching} ${g.by}`
       : await sql<Row[]>`
-          SELECT ${g.cols} count(*) FILTER (WHERE true ${logConditions(sql, toLogFilter(rule.filter))})::float8 / nullif(count(*), 0) AS v, count(*)::int AS n
-          FROM logging.system_logs WHERE ${window} ${logConditions(sql, { services: rule.filter.service ? [rule.filter.service] : undefined })} ${g.by}`;
+          SELECT ${g.cols} ${count(matching)}::float8 / nullif(${count(sql``)}, 0) AS v, ${count(sql``)}::int AS n
+          FROM ${table} ${logConditions(sql, { services: rule.filter.service ? [rule.filter.service] : undefined })} ${g.by}`;
   return valued(rule, rows, active);
 }
 
@@ -96,8 +117,7 @@ async function lastSeen(sql: Sql, rule: Extract<Rule, { kind: 'absence' }>, to: 
       WHERE "timestamp" >= ${from} AND "timestamp" < ${to} ${logConditions(sql, filter)} GROUP BY service`;
     return new Map(rows.map((r) => [r.service, r.last]));
   };
-  const coverage = answersFilter(rule.filter) ? await rollupCoverage(sql) : null;
-  if (!coverage || coverage.from > since || coverage.to < windowStart) return raw(since);
+  if (!answersFilter(rule.filter) || !(await rollupsCover(sql, since, windowStart))) return raw(since);
   const older = await rollupLastSeen(sql, filter, since, windowStart);
   for (const [service, last] of await raw(windowStart)) older.set(service, last);
   return older;

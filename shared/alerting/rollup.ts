@@ -42,6 +42,12 @@ export async function rollupCoverage(sql: Sql | TransactionSql): Promise<Coverag
   return row ? { from: row.covered_from, to: row.covered_to } : null;
 }
 
+/** Whether the rollups hold every minute of [from, to). */
+export async function rollupsCover(sql: Sql, from: Date, to: Date): Promise<boolean> {
+  const c = await rollupCoverage(sql);
+  return !!c && c.from.getTime() <= from.getTime() && c.to.getTime() >= to.getTime();
+}
+
 /**
  * Rolls [from, to) up from the raw tables, replacing what the rollups held for those minutes.
  * Late notes in the range are settled first: a note ingest commits after that is kept for the next run.
@@ -81,8 +87,8 @@ export interface RollupProgress {
 
 /**
  * Brings the rollups up to `minute` (exclusive) and backfills towards the week-ago band for at
- * most about `budgetMs` (unlimited when undefined). Each step commits with its
- * coverage, so a run that dies keeps what it rolled. Call it under the evaluator's lease.
+ * most about `budgetMs` (unlimited when undefined). Each step commits with its coverage, so a
+ * run that dies keeps what it rolled. Call it under the evaluator's lease.
  */
 export async function advanceRollups(sql: Sql, minute: Date, budgetMs?: number): Promise<RollupProgress> {
   const started = Date.now();
@@ -106,6 +112,7 @@ export async function advanceRollups(sql: Sql, minute: Date, budgetMs?: number):
     coverage = { from: new Date(Math.max(oldest, stepTo.getTime() - step)), to: minute };
     await rollStep(sql, coverage.from, stepTo, coverage);
     minutes += (stepTo.getTime() - coverage.from.getTime()) / MINUTE;
+    // Without a budget (the CLI, a benchmark): while a step takes under a second.
     if (Date.now() - stepStarted < (budgetMs ?? 4_000) / 4) step = Math.min(step * 2, 24 * HOUR);
   }
   await sql`DELETE FROM logging.log_counts_minute WHERE minute < ${new Date(oldest)}`;

@@ -135,7 +135,7 @@ describe('per-minute rollups', () => {
     expect(await sql`SELECT minute FROM logging.late_minutes`).toHaveLength(0);
   });
 
-  it('backfill within their budget, and rules read the raw tables until the span is covered', async () => {
+  it('backfill within their budget, and rules read the raw tables until the span is covered, the same values', async () => {
     const anomaly = RuleSchema.parse({
       name: 'errors',
       kind: 'anomaly',
@@ -145,8 +145,25 @@ describe('per-minute rollups', () => {
     } satisfies RuleInput);
     const latency = RuleSchema.parse({ name: 'p95', kind: 'anomaly', metric: 'latency', filter: { service: 'execution' }, window: '15m' });
     const absence = RuleSchema.parse({ name: 'quiet', kind: 'absence', window: '5m' });
+    const errorsPerHour = RuleSchema.parse({
+      name: 'errors-1h',
+      kind: 'log_threshold',
+      filter: { level: 'ERROR' },
+      window: '1h',
+      groupBy: ['service'],
+      thresholds: { warning: 10 },
+    });
+    const tradingRatio = RuleSchema.parse({
+      name: 'trading-6h',
+      kind: 'log_threshold',
+      measure: 'ratio',
+      filter: { service: 'risk', event_type: 'trading' },
+      window: '6h',
+      thresholds: { warning: 0.5 },
+    });
     const to = new Date(NOW + 2 * MIN);
-    const look = async () => Promise.all([anomaly, latency, absence].map((r) => observe(sql, r, to, () => null, [])));
+    const rules = [anomaly, latency, absence, errorsPerHour, tradingRatio];
+    const look = async () => Promise.all(rules.map((r) => observe(sql, r, to, () => null, [])));
 
     await sql`DELETE FROM logging.rollup_coverage`;
     const fromRaw = await look();
@@ -166,5 +183,16 @@ describe('per-minute rollups', () => {
     }
     expect([...fromRollups[2]!.keys()].sort()).toEqual(['service=execution', 'service=risk']);
     expect(obs(fromRollups[2]!)).toEqual(obs(fromRaw[2]!));
+    // Long log threshold windows are counted from the rollups: the same counts and ratio.
+    expect([...fromRollups[3]!.keys()].sort()).toEqual(['service=execution', 'service=risk']);
+    expect(obs(fromRollups[3]!)).toEqual(obs(fromRaw[3]!));
+    expect(obs(fromRollups[4]!)).toEqual(obs(fromRaw[4]!));
+    expect(obs(fromRollups[4]!)[0]).toMatchObject({ kind: 'value' });
+    // And they do read the rollups: doubled minute counts double the hour's count.
+    await sql`UPDATE logging.log_counts_minute SET n = n * 2`;
+    const doubled = obs(await observe(sql, errorsPerHour, to, () => null, []));
+    expect(doubled.map((o) => (o.kind === 'value' ? o.value : null))).toEqual(
+      obs(fromRaw[3]!).map((o) => (o.kind === 'value' ? o.value * 2 : null)),
+    );
   });
 });
