@@ -1,7 +1,8 @@
 /**
  * What a rule sees at one minute: its value per group over its window, read from the primary's
- * system_logs and performance_logs (the active tables: windows are at most a week old), and the
- * severity of each value. Windows end on the evaluated minute, so an evaluation is deterministic.
+ * system_logs and performance_logs (the active tables: windows are at most a week old) or, for
+ * what spans hours or days, from the per-minute rollups (rollup.ts), and the severity of each
+ * value. Windows end on the evaluated minute, so an evaluation is deterministic.
  */
 import type { Sql } from '../db/client';
 import { logConditions } from '../query';
