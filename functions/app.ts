@@ -13,6 +13,7 @@ import { registerHealth } from './routes/health';
 import { registerIngest } from './routes/ingest';
 import { registerLogs } from './routes/logs';
 import { registerMetrics } from './routes/metrics';
+import { registerOtlp } from './routes/otlp';
 import { registerReplay } from './routes/replay';
 import { registerStats } from './routes/stats';
 import { registerTail } from './routes/tail';
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps) {
   app.notFound(onNotFound);
   registerHealth(app);
   registerIngest(app);
+  registerOtlp(app);
   registerReplay(app);
   registerLogs(app);
   registerTraces(app);

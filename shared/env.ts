@@ -38,6 +38,9 @@ export const SettingsSchema = z.object({
   QSTASH_RETRIES: int(5),
   /** Largest message published; larger batches are split. */
   QSTASH_MAX_MESSAGE_BYTES: int(1_000_000, 10_000),
+  /** OTLP/HTTP caps (OTLP clients do not retry a 413, so these cover what SDKs and collectors send by default). */
+  OTLP_MAX_RECORDS_PER_REQUEST: int(8192, 1),
+  OTLP_MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
   /** Alert windows end on the minute at least this long before the evaluation, so late records are in. */
   ALERT_EVALUATION_DELAY_SECONDS: int(15),
   /** Rules not started this long into an evaluation wait for the next minute (a Workers cron has 30 s of CPU). */

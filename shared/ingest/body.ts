@@ -15,24 +15,38 @@ export interface ReadBodyOptions {
 }
 
 /**
- * Reads a request body as text, decoding `Content-Encoding: gzip`, and refuses it with 413 as soon
- * as it grows past `maxBytes` (compressed or decompressed), so a gzip bomb costs at most that much.
+ * Reads a request body as text, decoding `Content-Encoding: gzip` (or deflate), and refuses it
+ * with 413 as soon as it grows past `maxBytes` (compressed or decompressed), so a gzip bomb costs
+ * at most that much.
  */
-export async function readTextBody(request: Request, { maxBytes }: ReadBodyOptions): Promise<string> {
+export async function readTextBody(request: Request, options: ReadBodyOptions): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const encoding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
-  if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
-    throw new BodyError('unsupported_encoding', `Content-Encoding "${encoding}" is not supported; use gzip or none`);
-  }
-  if (!request.body) return '';
   // Identity with a declared length within the limit: the runtime enforces the framing, so the
   // native reader can take it whole.
-  if (encoding === 'identity' && Number.isFinite(declared)) return request.text();
-  let stream: ReadableStream<Uint8Array> = request.body;
-  if (encoding !== 'identity') {
-    stream = capped(stream, maxBytes).pipeThrough(new DecompressionStream('gzip'));
+  if (contentEncoding(request) === 'identity' && Number.isFinite(declared) && declared <= options.maxBytes && request.body) {
+    return request.text();
   }
+  return new TextDecoder().decode(await readBodyBytes(request, options));
+}
+
+function contentEncoding(request: Request): string {
+  return (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+}
+
+const DECOMPRESSION: Record<string, 'gzip' | 'deflate' | null> = { identity: null, gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' };
+
+/** The body's bytes, decoded and capped as readTextBody does (for binary bodies: protobuf). */
+export async function readBodyBytes(request: Request, { maxBytes }: ReadBodyOptions): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const encoding = contentEncoding(request);
+  const format = DECOMPRESSION[encoding];
+  if (format === undefined) {
+    throw new BodyError('unsupported_encoding', `Content-Encoding "${encoding}" is not supported; use gzip, deflate or none`);
+  }
+  if (!request.body) return new Uint8Array(0);
+  let stream: ReadableStream<Uint8Array> = request.body;
+  if (format) stream = capped(stream, maxBytes).pipeThrough(new DecompressionStream(format));
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = stream.getReader();
@@ -51,8 +65,7 @@ export async function readTextBody(request: Request, { maxBytes }: ReadBodyOptio
     if (error instanceof BodyError) throw error;
     throw new BodyError('unreadable', `body could not be read as ${encoding}: ${(error as Error).message}`);
   }
-  const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks, total);
-  return new TextDecoder().decode(bytes);
+  return chunks.length === 1 ? chunks[0]! : concat(chunks, total);
 }
 
 function capped(stream: ReadableStream<Uint8Array>, maxBytes: number): ReadableStream<Uint8Array> {

@@ -4,7 +4,7 @@
  * service's own logging, which writes through the same path.
  */
 export { emptyTally, recordIngestTally, type IngestTally } from './counters';
-export { BodyError, readTextBody, type ReadBodyOptions } from './body';
+export { BodyError, readBodyBytes, readTextBody, type ReadBodyOptions } from './body';
 export { mayNeedSanitizing, sanitize } from './sanitize';
 export { insertBatch, type InsertResult } from './sql';
 export { InvalidBatchError, storeTrusted, type Stored } from './store';

@@ -165,6 +165,7 @@ describe('OpenAPI', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/health',
       '/metrics',
+      '/otlp/v1/logs',
       '/v1/alerts/contact-points',
       '/v1/alerts/contact-points/{name}',
       '/v1/alerts/contact-points/{name}/test',
@@ -205,8 +206,12 @@ describe('OpenAPI', () => {
     expect(codesOf('/v1/logs', 'get', '500')).toEqual(['INTERNAL']);
     expect(codesOf('/v1/ingest', 'post', '413')).toEqual(['PAYLOAD_TOO_LARGE']);
     expect(codesOf('/v1/replay', 'post', '503')).toEqual(['DATABASE_UNAVAILABLE', 'REPLAY_DISABLED']);
-    // Every error answer but /health's 503 (which answers the health body) is the envelope.
-    for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p !== '/health')) {
+    // Every error answer is the envelope, but /health's 503 (the health body) and the OTLP routes'
+    // (a google.rpc.Status, the OTLP contract).
+    expect((doc.paths['/otlp/v1/logs']!.post!.responses['400']!.content!['application/json']!.schema as { $ref?: string }).$ref).toBe(
+      '#/components/schemas/GoogleRpcStatus',
+    );
+    for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p !== '/health' && !p.startsWith('/otlp/'))) {
       for (const [method, op] of Object.entries(methods)) {
         for (const status of Object.keys(op.responses).filter((s) => Number(s) >= 400)) {
           expect(codesOf(path, method, status), `${method} ${path} ${status}`).toBeDefined();

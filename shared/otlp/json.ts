@@ -1,0 +1,122 @@
+/**
+ * OTLP/HTTP JSON (opentelemetry-proto's JSON mapping) read into the shapes of types.ts: unknown
+ * fields ignored (the spec's MUST), ids as hex in either case, 64-bit integers as decimal strings
+ * or numbers, enums as integers. An id that is not valid hex of the right length is left out (it
+ * means "not linked"); a value nested deeper than MAX_DEPTH costs its record, not the request.
+ */
+import type { AnyValue, ExportLogsServiceRequest, InstrumentationScope, KeyValue, LogRecord, Resource } from './types';
+
+/** Deepest array/kvlist nesting kept: more than OTLP clients send (their limit is 128 too). */
+export const MAX_DEPTH = 128;
+
+export class OtlpJsonError extends Error {
+  override readonly name = 'OtlpJsonError';
+}
+
+class TooDeepError extends Error {}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** A 64-bit integer sent as a decimal string or a number, as a decimal string. */
+function int64(v: unknown): string | undefined {
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v).toString();
+  if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) return BigInt(v).toString();
+  return undefined;
+}
+
+/** Hex of exactly `bytes` bytes, not all zero, lower-cased; anything else is "not linked". */
+export function hexId(v: unknown, bytes: number): string | undefined {
+  if (typeof v !== 'string' || v.length !== bytes * 2 || !/^[0-9a-fA-F]+$/.test(v) || /^0+$/.test(v)) return undefined;
+  return v.toLowerCase();
+}
+
+export function anyValue(v: unknown, depth = 0): AnyValue | undefined {
+  if (!isObject(v)) return undefined;
+  if (depth > MAX_DEPTH) throw new TooDeepError(`a value is nested deeper than ${MAX_DEPTH} levels`);
+  if (typeof v.stringValue === 'string') return { stringValue: v.stringValue };
+  if (typeof v.boolValue === 'boolean') return { boolValue: v.boolValue };
+  if (v.intValue !== undefined) return int64(v.intValue) === undefined ? undefined : { intValue: int64(v.intValue) };
+  if (v.doubleValue !== undefined) return typeof v.doubleValue === 'number' ? { doubleValue: v.doubleValue } : undefined;
+  if (isObject(v.arrayValue)) return { arrayValue: { values: list(v.arrayValue.values).map((x) => anyValue(x, depth + 1) ?? {}) } };
+  if (isObject(v.kvlistValue)) return { kvlistValue: { values: keyValues(v.kvlistValue.values, depth + 1) } };
+  if (typeof v.bytesValue === 'string') return { bytesValue: v.bytesValue };
+  return {};
+}
+
+export function keyValues(v: unknown, depth = 0): KeyValue[] {
+  return list(v)
+    .filter(isObject)
+    .filter((kv) => typeof kv.key === 'string')
+    .map((kv) => ({ key: kv.key as string, value: anyValue(kv.value, depth) }));
+}
+
+export function resource(v: unknown): Resource {
+  return isObject(v) ? { attributes: keyValues(v.attributes) } : {};
+}
+
+export function scope(v: unknown): InstrumentationScope {
+  return isObject(v) ? { name: str(v.name), version: str(v.version), attributes: keyValues(v.attributes) } : {};
+}
+
+function logRecord(v: Json): LogRecord {
+  return {
+    timeUnixNano: int64(v.timeUnixNano),
+    observedTimeUnixNano: int64(v.observedTimeUnixNano),
+    severityNumber: num(v.severityNumber),
+    severityText: str(v.severityText),
+    body: anyValue(v.body),
+    attributes: keyValues(v.attributes),
+    flags: num(v.flags),
+    traceId: hexId(v.traceId, 16),
+    spanId: hexId(v.spanId, 8),
+    eventName: str(v.eventName),
+  };
+}
+
+/** A request's records in order, each with its resource and scope, or why it could not be read. */
+export interface Flattened<R> {
+  records: ({ resource: Resource; scope: InstrumentationScope; record: R } | { invalid: string })[];
+}
+
+/** An ExportLogsServiceRequest in OTLP JSON, flattened. Throws OtlpJsonError when it is not one. */
+export function parseLogsJson(body: unknown): Flattened<LogRecord> {
+  if (!isObject(body)) throw new OtlpJsonError('the body must be a JSON object (ExportLogsServiceRequest)');
+  if (body.resourceLogs !== undefined && !Array.isArray(body.resourceLogs)) throw new OtlpJsonError('resourceLogs must be an array');
+  const records: Flattened<LogRecord>['records'] = [];
+  for (const rl of list(body.resourceLogs).filter(isObject)) {
+    for (const sl of list(rl.scopeLogs).filter(isObject)) {
+      for (const r of list(sl.logRecords)) {
+        if (!isObject(r)) records.push({ invalid: 'a log record must be an object' });
+        else records.push(readOne(() => ({ resource: resource(rl.resource), scope: scope(sl.scope), record: logRecord(r) })));
+      }
+    }
+  }
+  return { records };
+}
+
+function readOne<T>(read: () => T): T | { invalid: string } {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof TooDeepError) return { invalid: error.message };
+    throw error;
+  }
+}
+
+/** The decoded protobuf request flattened the same way (the decoder has checked it already). */
+export function flattenLogs(request: ExportLogsServiceRequest): Flattened<LogRecord> {
+  const records: Flattened<LogRecord>['records'] = [];
+  for (const rl of request.resourceLogs ?? [])
+    for (const sl of rl.scopeLogs ?? [])
+      for (const record of sl.logRecords ?? [])
+        records.push({
+          resource: rl.resource ?? {},
+          scope: sl.scope ?? {},
+          record: { ...record, traceId: hexId(record.traceId, 16), spanId: hexId(record.spanId, 8) },
+        });
+  return { records };
+}

@@ -1,0 +1,113 @@
+/**
+ * OTLP log records as this service's system logs (the README's mapping table): the service from
+ * the resource's `service.name`, the level from the severity, the message from the body, the
+ * trace id as the correlation id, everything else under `data`. Each record's id is derived from
+ * its content and its place in the request, so a retried export is stored once while two
+ * identical records of one export stay two. A record without any time is stored at its arrival
+ * and cannot be deduplicated (its id is the same, its timestamp is not).
+ */
+import { parseLevel, type Level } from '../api';
+import type { Flattened } from './json';
+import type { AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource } from './types';
+
+export const UNKNOWN_SERVICE = 'unknown_service';
+
+/** An AnyValue as plain JSON: ints beyond 2^53 stay decimal strings, non-finite doubles strings. */
+export function plain(v: AnyValue | undefined): unknown {
+  if (!v) return null;
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) {
+    const n = Number(v.intValue);
+    return Number.isSafeInteger(n) ? n : v.intValue;
+  }
+  if (v.doubleValue !== undefined) return Number.isFinite(v.doubleValue) ? v.doubleValue : String(v.doubleValue);
+  if (v.arrayValue) return (v.arrayValue.values ?? []).map(plain);
+  if (v.kvlistValue) return attributes(v.kvlistValue.values);
+  if (v.bytesValue !== undefined) return v.bytesValue;
+  return null;
+}
+
+export function attributes(kvs: KeyValue[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of kvs ?? []) out[kv.key] = plain(kv.value);
+  return out;
+}
+
+/** OTLP's six severity ranges (TRACE, DEBUG, INFO, WARN, ERROR, FATAL) as our levels. */
+const BY_SEVERITY_RANGE: readonly Level[] = ['DEBUG', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
+
+/** severityNumber 1–8 DEBUG (TRACE too), 9–12 INFO, 13–16 WARNING, 17–20 ERROR, 21–24 CRITICAL; 0: the text; else INFO. */
+export function levelOf(severityNumber: number | undefined, severityText: string | undefined): Level {
+  const n = severityNumber ?? 0;
+  if (n >= 1 && n <= 24) return BY_SEVERITY_RANGE[Math.floor((n - 1) / 4)]!;
+  const text = (severityText ?? '').trim().toUpperCase();
+  if (text === 'TRACE') return 'DEBUG';
+  if (text === 'FATAL') return 'CRITICAL';
+  return parseLevel(text) ?? 'INFO';
+}
+
+/** Nanoseconds since the epoch (a decimal string) as RFC 3339 with microseconds; undefined for 0. */
+export function nanosToIso(nanos: string | undefined): string | undefined {
+  if (!nanos || !/^\d+$/.test(nanos) || BigInt(nanos) === 0n) return undefined;
+  const ns = BigInt(nanos);
+  const ms = ns / 1_000_000n;
+  if (ms > 8_640_000_000_000_000n) return undefined;
+  const micros = String((ns / 1000n) % 1000n).padStart(3, '0');
+  return new Date(Number(ms)).toISOString().replace(/Z$/, `${micros}Z`);
+}
+
+function serviceOf(res: Resource): string {
+  const name = res.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue;
+  return name || UNKNOWN_SERVICE;
+}
+
+/** A wire-format log (shared/api/wire.ts SystemLogSchema) for one OTLP record; the id comes later. */
+export function toWireLog(res: Resource, sc: InstrumentationScope, r: LogRecord, arrival: string) {
+  const attrs = attributes(r.attributes);
+  const body = plain(r.body);
+  const data: Record<string, unknown> = {
+    ...attrs,
+    ...(typeof body === 'string' || body === null ? {} : { body }),
+    resource: attributes(res.attributes),
+    scope: { name: sc.name ?? '', version: sc.version ?? '', ...(sc.attributes?.length ? { attributes: attributes(sc.attributes) } : {}) },
+    severity: { number: r.severityNumber ?? 0, text: r.severityText ?? '' },
+    ...(r.spanId ? { span_id: r.spanId } : {}),
+    ...(r.flags ? { trace_flags: r.flags } : {}),
+  };
+  const eventName = r.eventName || (typeof attrs['event.name'] === 'string' ? (attrs['event.name'] as string) : undefined);
+  return {
+    service: serviceOf(res),
+    level: levelOf(r.severityNumber, r.severityText),
+    message: typeof body === 'string' ? body : body === null ? '' : JSON.stringify(body),
+    data,
+    correlation_id: r.traceId ?? null,
+    event_type: eventName ?? null,
+    timestamp: nanosToIso(r.timeUnixNano) ?? nanosToIso(r.observedTimeUnixNano) ?? arrival,
+  };
+}
+
+/** A UUID (version 8, RFC 9562) from the first 16 bytes of the SHA-256 of `text`. */
+async function contentId(text: string): Promise<string> {
+  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))).slice(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The request's records as wire-format logs with content-derived ids, in order; a record that
+ * could not be read is `{ invalid }` at its place (the caller reports it by index).
+ */
+export async function toWireLogs(flat: Flattened<LogRecord>, arrival: Date) {
+  const at = arrival.toISOString();
+  return Promise.all(
+    flat.records.map(async (entry, index) => {
+      if ('invalid' in entry) return entry;
+      const log = toWireLog(entry.resource, entry.scope, entry.record, at);
+      const id = await contentId(JSON.stringify([index, entry.resource, entry.scope, entry.record]));
+      return { ...log, id };
+    }),
+  );
+}
