@@ -1,8 +1,9 @@
 /**
- * OTLP/HTTP logs: POST /otlp/v1/logs, so that `OTEL_EXPORTER_OTLP_ENDPOINT=https://<host>/otlp`
+ * OTLP/HTTP: POST /otlp/v1/logs and /otlp/v1/traces, so that `OTEL_EXPORTER_OTLP_ENDPOINT=https://<host>/otlp`
  * works for every OpenTelemetry SDK and collector. JSON bodies (gzip or deflate); the same keys and
- * ingest scope as /v1/ingest. Records are mapped (shared/otlp/logs.ts), validated as /v1/ingest's
- * are, and stored; the ones refused are counted in `partialSuccess` with the reasons. These routes
+ * ingest scope as /v1/ingest. Records are mapped (shared/otlp: logs to system logs, spans to
+ * performance records), validated as /v1/ingest's are, and stored; the ones refused are counted in
+ * `partialSuccess` with the reasons. These routes
  * answer errors as a google.rpc.Status, the OTLP contract, and never 500 for a transient failure:
  * a database that cannot take the batch queues it to QStash (answered 200: the records are
  * accepted), or 503 with Retry-After, which OTLP clients retry.
@@ -13,8 +14,7 @@ import { HTTPException } from 'hono/http-exception';
 import { ApiError, databaseUnavailable, type ErrorCode } from '../../shared/api';
 import { isTransientDbError } from '../../shared/db/transient';
 import { BodyError, insertBatch, readTextBody, validateBatch, type ValidatedBatch } from '../../shared/ingest';
-import { flattenLogs, OtlpJsonError, parseLogsJson, toWireLogs, type Flattened } from '../../shared/otlp';
-import type { LogRecord } from '../../shared/otlp';
+import { OtlpJsonError, parseLogsJson, parseTracesJson, toWireLogs, toWireMetrics, type Flattened } from '../../shared/otlp';
 import { publicBase, publishForReplay, QueueUnavailableError } from '../../shared/qstash';
 import { DAY_MS } from '../../shared/time';
 import { requireKey } from '../middleware/auth';
@@ -35,34 +35,54 @@ const StatusSchema = z
   .object({ code: z.number().int(), message: z.string(), details: z.array(z.unknown()) })
   .openapi('GoogleRpcStatus', { description: 'google.rpc.Status: the OTLP error body' });
 
-const PartialSuccessSchema = z.object({ rejectedLogRecords: z.string(), errorMessage: z.string() });
-const ExportLogsResponseSchema = z
-  .object({ partialSuccess: PartialSuccessSchema.optional() })
-  .openapi('ExportLogsServiceResponse', { description: '`{}` when every record was accepted' });
+const exportResponse = (name: string, field: 'rejectedLogRecords' | 'rejectedSpans') =>
+  z
+    .object({ partialSuccess: z.object({ [field]: z.string(), errorMessage: z.string() }).optional() })
+    .openapi(name, { description: '`{}` when every record was accepted' });
+const ExportLogsResponseSchema = exportResponse('ExportLogsServiceResponse', 'rejectedLogRecords');
+const ExportTraceResponseSchema = exportResponse('ExportTraceServiceResponse', 'rejectedSpans');
 export type ExportLogsResponse = z.infer<typeof ExportLogsResponseSchema>;
+export type ExportTraceResponse = z.infer<typeof ExportTraceResponseSchema>;
 
 const status = (description: string) => ({ description, content: { 'application/json': { schema: StatusSchema } } });
 
-const route = createRoute({
-  method: 'post',
-  path: '/v1/logs',
-  description:
-    'OTLP/HTTP logs (ExportLogsServiceRequest as OTLP JSON; gzip or deflate). Records refused are counted in partialSuccess with the reasons.',
-  security: [{ bearer: [] }],
-  request: { body: { content: { 'application/json': { schema: z.object({ resourceLogs: z.array(z.unknown()).optional() }) } } } },
-  responses: {
-    200: {
-      description: 'Accepted (stored, or queued when the database is down)',
-      content: { 'application/json': { schema: ExportLogsResponseSchema } },
+function exportRoute(path: string, what: string, request: string, response: z.ZodType) {
+  return createRoute({
+    method: 'post',
+    path,
+    description: `OTLP/HTTP ${what} (${request} as OTLP JSON; gzip or deflate). Records refused are counted in partialSuccess with the reasons.`,
+    security: [{ bearer: [] }],
+    request: { body: { content: { 'application/json': { schema: z.object({}).passthrough().openapi(request) } } } },
+    responses: {
+      200: { description: 'Accepted (stored, or queued when the database is down)', content: { 'application/json': { schema: response } } },
+      400: status(`Not an ${request}`),
+      401: status('No valid key'),
+      403: status('The key lacks the ingest scope'),
+      413: status('Too many records, or too large after decompression'),
+      415: status('Not application/json, or an unsupported Content-Encoding'),
+      503: status('The database and the queue cannot take the batch now; retry after Retry-After'),
     },
-    400: status('Not an ExportLogsServiceRequest'),
-    401: status('No valid key'),
-    403: status('The key lacks the ingest scope'),
-    413: status('Too large after decompression'),
-    415: status('Not application/json, or an unsupported Content-Encoding'),
-    503: status('The database and the queue cannot take the batch now; retry after Retry-After'),
+  });
+}
+
+/** What differs between the signals: how a request is read and mapped, and where its records go. */
+const SIGNALS = [
+  {
+    route: exportRoute('/v1/logs', 'logs', 'ExportLogsServiceRequest', ExportLogsResponseSchema),
+    parse: parseLogsJson as (body: unknown) => Flattened<unknown>,
+    toWire: toWireLogs as (flat: Flattened<unknown>, arrival: Date) => Promise<(object | { invalid: string })[]>,
+    envelope: (records: object[]) => ({ logs: records }),
+    rejectedField: 'rejectedLogRecords',
   },
-});
+  {
+    route: exportRoute('/v1/traces', 'traces', 'ExportTraceServiceRequest', ExportTraceResponseSchema),
+    parse: parseTracesJson as (body: unknown) => Flattened<unknown>,
+    toWire: toWireMetrics as (flat: Flattened<unknown>, arrival: Date) => Promise<(object | { invalid: string })[]>,
+    envelope: (records: object[]) => ({ metrics: records }),
+    rejectedField: 'rejectedSpans',
+  },
+] as const;
+type Signal = (typeof SIGNALS)[number];
 
 /** Every error of an /otlp route as a google.rpc.Status (JSON), with Retry-After when it names one. */
 function otlpError(error: Error, c: Context<AppEnv>): Response {
@@ -81,8 +101,8 @@ function otlpError(error: Error, c: Context<AppEnv>): Response {
 
 const BODY_ERRORS = { too_large: 'PAYLOAD_TOO_LARGE', unsupported_encoding: 'UNSUPPORTED_MEDIA_TYPE', unreadable: 'BAD_REQUEST' } as const;
 
-/** The request's log records, flattened, from its JSON body. */
-async function readLogs(c: Context<AppEnv>): Promise<Flattened<LogRecord>> {
+/** The request's records, flattened, from its JSON body. */
+async function readRecords(c: Context<AppEnv>, signal: Signal): Promise<Flattened<unknown>> {
   const contentType = c.req.header('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(contentType)) {
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json, got "${contentType || 'none'}"`);
@@ -95,7 +115,7 @@ async function readLogs(c: Context<AppEnv>): Promise<Flattened<LogRecord>> {
     throw error;
   }
   try {
-    return text.trim() === '' ? flattenLogs({}) : parseLogsJson(JSON.parse(text));
+    return signal.parse(text.trim() === '' ? {} : JSON.parse(text));
   } catch (error) {
     if (error instanceof OtlpJsonError || error instanceof SyntaxError) throw new ApiError('BAD_REQUEST', error.message);
     throw error;
@@ -109,7 +129,8 @@ async function store(c: Context<AppEnv>, batch: ValidatedBatch): Promise<void> {
   } catch (error) {
     if (!isTransientDbError(error)) throw error;
     try {
-      c.get('tally').queued += await publishForReplay(c.get('settings'), publicBase(c.get('settings'), c.req.url), batch.logs, []);
+      const settings = c.get('settings');
+      c.get('tally').queued += await publishForReplay(settings, publicBase(settings, c.req.url), batch.logs, batch.metrics);
     } catch (queueError) {
       if (!(queueError instanceof QueueUnavailableError)) throw queueError;
       throw databaseUnavailable('the database is unavailable and the batch could not be queued; retry later');
@@ -118,47 +139,48 @@ async function store(c: Context<AppEnv>, batch: ValidatedBatch): Promise<void> {
 }
 
 /** The partial success for the records refused, each named by its place in the request and why. */
-function partialSuccess(rejected: { index: number; reason: string }[]): ExportLogsResponse {
+function partialSuccess(signal: Signal, rejected: { index: number; reason: string }[]) {
   if (rejected.length === 0) return {};
   const shown = rejected.slice(0, 20).map((r) => `record ${r.index}: ${r.reason}`);
   const more = rejected.length > shown.length ? `; and ${rejected.length - shown.length} more` : '';
-  return { partialSuccess: { rejectedLogRecords: String(rejected.length), errorMessage: shown.join('; ') + more } };
+  return { partialSuccess: { [signal.rejectedField]: String(rejected.length), errorMessage: shown.join('; ') + more } };
+}
+
+/** Maps, validates and stores one export request; returns what it refused, by place in the request. */
+async function ingest(c: Context<AppEnv>, signal: Signal) {
+  const settings = c.get('settings');
+  const flat = await readRecords(c, signal);
+  if (flat.records.length > settings.OTLP_MAX_RECORDS_PER_REQUEST) {
+    throw new ApiError('PAYLOAD_TOO_LARGE', `${flat.records.length} records; the limit is ${settings.OTLP_MAX_RECORDS_PER_REQUEST}`);
+  }
+  const wire = await signal.toWire(flat, new Date());
+  const readable = wire.flatMap((w, index) => ('invalid' in w ? [] : [{ index, record: w }]));
+  const batch = validateBatch(signal.envelope(readable.map((r) => r.record)), {
+    service: c.get('apiKey').service,
+    nowMs: Date.now(),
+    maxFutureSkewMs: settings.MAX_FUTURE_SKEW_SECONDS * 1000,
+    maxAgeMs: settings.MAX_RECORD_AGE_DAYS * DAY_MS,
+    sanitize: true,
+  });
+  const issues = (r: (typeof batch.rejected)[number]) => r.issues.map((i) => `${i.path || 'record'}: ${i.message}`).join(', ');
+  const rejected = [
+    ...wire.flatMap((w, index) => ('invalid' in w ? [{ index, reason: w.invalid }] : [])),
+    ...batch.rejected.map((r) => ({ index: readable[r.index]!.index, reason: issues(r) })),
+  ].sort((a, b) => a.index - b.index);
+  const accepted = batch.logs.length + batch.metrics.length;
+  c.get('tally').rejected += rejected.length;
+  if (accepted) await store(c, batch);
+  c.get('tally').accepted += accepted;
+  return rejected;
 }
 
 export function registerOtlp(app: App) {
   const otlp = new OpenAPIHono<AppEnv>();
   otlp.onError(otlpError);
-  // The handler reads the body itself (encodings, caps, per-record checks): the contract is documentation.
-  otlp.openAPIRegistry.registerPath(route);
-  otlp.post(route.path, requireKey('ingest'), async (c) => {
-    const settings = c.get('settings');
-    const flat = await readLogs(c);
-    if (flat.records.length > settings.OTLP_MAX_RECORDS_PER_REQUEST) {
-      throw new ApiError('PAYLOAD_TOO_LARGE', `${flat.records.length} log records; the limit is ${settings.OTLP_MAX_RECORDS_PER_REQUEST}`);
-    }
-    const wire = await toWireLogs(flat, new Date());
-    const readable = wire.flatMap((w, index) => ('invalid' in w ? [] : [{ index, log: w }]));
-    const batch = validateBatch(
-      { logs: readable.map((r) => r.log) },
-      {
-        service: c.get('apiKey').service,
-        nowMs: Date.now(),
-        maxFutureSkewMs: settings.MAX_FUTURE_SKEW_SECONDS * 1000,
-        maxAgeMs: settings.MAX_RECORD_AGE_DAYS * DAY_MS,
-        sanitize: true,
-      },
-    );
-    const rejected = [
-      ...wire.flatMap((w, index) => ('invalid' in w ? [{ index, reason: w.invalid }] : [])),
-      ...batch.rejected.map((r) => ({
-        index: readable[r.index]!.index,
-        reason: r.issues.map((i) => `${i.path || 'record'}: ${i.message}`).join(', '),
-      })),
-    ].sort((a, b) => a.index - b.index);
-    c.get('tally').rejected += rejected.length;
-    if (batch.logs.length) await store(c, batch);
-    c.get('tally').accepted += batch.logs.length;
-    return c.json(partialSuccess(rejected), 200);
-  });
+  for (const signal of SIGNALS) {
+    // The handler reads the body itself (encodings, caps, per-record checks): the contract is documentation.
+    otlp.openAPIRegistry.registerPath(signal.route);
+    otlp.post(signal.route.path, requireKey('ingest'), async (c) => c.json(partialSuccess(signal, await ingest(c, signal)), 200));
+  }
   app.route('/otlp', otlp);
 }

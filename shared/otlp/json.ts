@@ -4,7 +4,16 @@
  * or numbers, enums as integers. An id that is not valid hex of the right length is left out (it
  * means "not linked"); a value nested deeper than MAX_DEPTH costs its record, not the request.
  */
-import type { AnyValue, ExportLogsServiceRequest, InstrumentationScope, KeyValue, LogRecord, Resource } from './types';
+import type {
+  AnyValue,
+  ExportLogsServiceRequest,
+  ExportTraceServiceRequest,
+  InstrumentationScope,
+  KeyValue,
+  LogRecord,
+  Resource,
+  Span,
+} from './types';
 
 /** Deepest array/kvlist nesting kept: more than OTLP clients send (their limit is 128 too). */
 export const MAX_DEPTH = 128;
@@ -84,18 +93,44 @@ export interface Flattened<R> {
 
 /** An ExportLogsServiceRequest in OTLP JSON, flattened. Throws OtlpJsonError when it is not one. */
 export function parseLogsJson(body: unknown): Flattened<LogRecord> {
-  if (!isObject(body)) throw new OtlpJsonError('the body must be a JSON object (ExportLogsServiceRequest)');
-  if (body.resourceLogs !== undefined && !Array.isArray(body.resourceLogs)) throw new OtlpJsonError('resourceLogs must be an array');
-  const records: Flattened<LogRecord>['records'] = [];
-  for (const rl of list(body.resourceLogs).filter(isObject)) {
-    for (const sl of list(rl.scopeLogs).filter(isObject)) {
-      for (const r of list(sl.logRecords)) {
-        if (!isObject(r)) records.push({ invalid: 'a log record must be an object' });
-        else records.push(readOne(() => ({ resource: resource(rl.resource), scope: scope(sl.scope), record: logRecord(r) })));
+  return flattenJson(body, ['resourceLogs', 'scopeLogs', 'logRecords'], logRecord);
+}
+
+/** An ExportTraceServiceRequest in OTLP JSON, flattened. Throws OtlpJsonError when it is not one. */
+export function parseTracesJson(body: unknown): Flattened<Span> {
+  return flattenJson(body, ['resourceSpans', 'scopeSpans', 'spans'], span);
+}
+
+function flattenJson<R>(body: unknown, [outer, middle, inner]: [string, string, string], read: (v: Json) => R): Flattened<R> {
+  if (!isObject(body)) throw new OtlpJsonError('the body must be a JSON object (an OTLP export request)');
+  if (body[outer] !== undefined && !Array.isArray(body[outer])) throw new OtlpJsonError(`${outer} must be an array`);
+  const records: Flattened<R>['records'] = [];
+  for (const rl of list(body[outer]).filter(isObject)) {
+    for (const sl of list(rl[middle]).filter(isObject)) {
+      for (const r of list(sl[inner])) {
+        if (!isObject(r)) records.push({ invalid: `each of ${inner} must be an object` });
+        else records.push(readOne(() => ({ resource: resource(rl.resource), scope: scope(sl.scope), record: read(r) })));
       }
     }
   }
   return { records };
+}
+
+function span(v: Json): Span {
+  return {
+    traceId: hexId(v.traceId, 16),
+    spanId: hexId(v.spanId, 8),
+    parentSpanId: hexId(v.parentSpanId, 8),
+    name: str(v.name),
+    kind: num(v.kind),
+    startTimeUnixNano: int64(v.startTimeUnixNano),
+    endTimeUnixNano: int64(v.endTimeUnixNano),
+    attributes: keyValues(v.attributes),
+    events: list(v.events)
+      .filter(isObject)
+      .map((e) => ({ name: str(e.name), timeUnixNano: int64(e.timeUnixNano) })),
+    status: isObject(v.status) ? { code: num(v.status.code), message: str(v.status.message) } : undefined,
+  };
 }
 
 function readOne<T>(read: () => T): T | { invalid: string } {
@@ -107,7 +142,7 @@ function readOne<T>(read: () => T): T | { invalid: string } {
   }
 }
 
-/** The decoded protobuf request flattened the same way (the decoder has checked it already). */
+/** A decoded protobuf logs request flattened the same way (the decoder has checked it already). */
 export function flattenLogs(request: ExportLogsServiceRequest): Flattened<LogRecord> {
   const records: Flattened<LogRecord>['records'] = [];
   for (const rl of request.resourceLogs ?? [])
@@ -117,6 +152,20 @@ export function flattenLogs(request: ExportLogsServiceRequest): Flattened<LogRec
           resource: rl.resource ?? {},
           scope: sl.scope ?? {},
           record: { ...record, traceId: hexId(record.traceId, 16), spanId: hexId(record.spanId, 8) },
+        });
+  return { records };
+}
+
+/** A decoded protobuf traces request flattened the same way. */
+export function flattenTraces(request: ExportTraceServiceRequest): Flattened<Span> {
+  const records: Flattened<Span>['records'] = [];
+  for (const rs of request.resourceSpans ?? [])
+    for (const ss of rs.scopeSpans ?? [])
+      for (const s of ss.spans ?? [])
+        records.push({
+          resource: rs.resource ?? {},
+          scope: ss.scope ?? {},
+          record: { ...s, traceId: hexId(s.traceId, 16), spanId: hexId(s.spanId, 8), parentSpanId: hexId(s.parentSpanId, 8) },
         });
   return { records };
 }

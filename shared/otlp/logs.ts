@@ -57,7 +57,7 @@ export function nanosToIso(nanos: string | undefined): string | undefined {
   return new Date(Number(ms)).toISOString().replace(/Z$/, `${micros}Z`);
 }
 
-function serviceOf(res: Resource): string {
+export function serviceOf(res: Resource): string {
   const name = res.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue;
   return name || UNKNOWN_SERVICE;
 }
@@ -88,7 +88,7 @@ export function toWireLog(res: Resource, sc: InstrumentationScope, r: LogRecord,
 }
 
 /** A UUID (version 8, RFC 9562) from the first 16 bytes of the SHA-256 of `text`. */
-async function contentId(text: string): Promise<string> {
+export async function contentId(text: string): Promise<string> {
   const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))).slice(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;

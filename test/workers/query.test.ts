@@ -166,6 +166,7 @@ describe('OpenAPI', () => {
       '/health',
       '/metrics',
       '/otlp/v1/logs',
+      '/otlp/v1/traces',
       '/v1/alerts/contact-points',
       '/v1/alerts/contact-points/{name}',
       '/v1/alerts/contact-points/{name}/test',

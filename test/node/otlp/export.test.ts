@@ -1,11 +1,14 @@
 /**
- * OTLP/HTTP JSON logs against the real Worker (wrangler dev) and Postgres: the real OpenTelemetry
- * JS SDK (sdk-logs 0.223 with the OTLP/HTTP JSON exporter, gzip on and off) as the client, then
- * hand-made requests for the edges of the wire rules.
+ * OTLP/HTTP JSON logs and traces against the real Worker (wrangler dev) and Postgres: the real
+ * OpenTelemetry JS SDK (sdk-logs 0.223 and sdk-trace-base 2.12 with the OTLP/HTTP JSON exporters,
+ * gzip on and off) as the client, then hand-made requests for the edges of the wire rules.
  */
 import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -244,4 +247,54 @@ describe('hand-made OTLP JSON requests', () => {
     expect((await rowsOf('otel-own')).map((r) => r.message)).toEqual(['mine']);
     expect(await rowsOf('otel-other')).toHaveLength(0);
   });
+});
+
+describe('traces from the OpenTelemetry JS SDK', () => {
+  it('stores spans as performance records on the trace timeline, with exact durations', async () => {
+    const service = 'otel-traces';
+    const exporter = new OTLPTraceExporter({ url: `${worker.url}/otlp/v1/traces`, headers: { Authorization: `Bearer ${key}` } });
+    const results: number[] = [];
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': service }),
+      spanProcessors: [
+        new SimpleSpanProcessor({
+          export: (spans, done) =>
+            exporter.export(spans, (r) => {
+              results.push(r.code);
+              done(r);
+            }),
+          shutdown: () => exporter.shutdown(),
+        }),
+      ],
+    });
+    const tracer = provider.getTracer('orders');
+    const startMs = Date.now() - 2000;
+    const start: [number, number] = [Math.floor(startMs / 1000), (startMs % 1000) * 1e6 + 123_456];
+    const plus = (ns: number): [number, number] => [start[0] + Math.floor((start[1] + ns) / 1e9), (start[1] + ns) % 1e9];
+    const parent = tracer.startSpan('execute_trade', { kind: SpanKind.SERVER, startTime: start, attributes: { symbol: 'AAPL' } });
+    const child = tracer.startSpan('create_order', { startTime: plus(1_000_000) }, trace.setSpan(ROOT_CONTEXT, parent));
+    child.addEvent('routed');
+    child.end(plus(1_000_000 + 45_250_750)); // 45.25075 ms: stored as 45.250
+    parent.end(plus(120_000_000));
+    await provider.forceFlush();
+    await provider.shutdown();
+    expect(results).toEqual([SUCCESS, SUCCESS]);
+    const traceId = parent.spanContext().traceId;
+    const rows = await sql<{ operation: string; execution_time_ms: string; correlation_id: string; data: Record<string, unknown> }[]>`
+      SELECT operation, execution_time_ms::text, correlation_id, data FROM logging.performance_logs WHERE service = ${service} ORDER BY "timestamp"`;
+    expect(rows.map((r) => [r.operation, r.execution_time_ms, r.correlation_id])).toEqual([
+      ['execute_trade', '120.000', traceId],
+      ['create_order', '45.250', traceId],
+    ]);
+    expect(rows[0]!.data).toMatchObject({ symbol: 'AAPL', kind: 'server', span_id: parent.spanContext().spanId, parent_span_id: null });
+    expect(rows[1]!.data).toMatchObject({ kind: 'internal', parent_span_id: parent.spanContext().spanId, events: ['routed'] });
+    // The spans are on the trace's timeline.
+    const read = (await createKey(sql, { service: '*', scopes: ['read'], name: 'reader' })).key;
+    const timeline = (await (
+      await fetch(`${worker.url}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${read}` } })
+    ).json()) as {
+      events: { operation?: string }[];
+    };
+    expect(timeline.events.map((e) => e.operation)).toEqual(['execute_trade', 'create_order']);
+  }, 60_000);
 });
