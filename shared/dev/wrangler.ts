@@ -18,6 +18,8 @@ export interface StartWorkerOptions {
   stdio?: 'inherit' | 'ignore';
   /** Milliseconds to wait for GET /health. Default 120 000. */
   readyTimeoutMs?: number;
+  /** Ready when /health answers 200 (default), or when it answers at all (a database down on purpose). */
+  readyWhen?: 'healthy' | 'listening';
 }
 
 export async function startWorker(options: StartWorkerOptions): Promise<WorkerProcess> {
@@ -56,7 +58,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerPr
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
     try {
-      if ((await fetch(`${url}/health`)).ok) return { url, child, stop };
+      const health = await fetch(`${url}/health`);
+      if (health.ok || options.readyWhen === 'listening') return { url, child, stop };
     } catch {
       // not listening yet
     }

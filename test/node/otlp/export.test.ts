@@ -11,6 +11,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../../shared/db/api-keys';
 import { createSql, type Sql } from '../../../shared/db/client';
@@ -297,4 +298,56 @@ describe('traces from the OpenTelemetry JS SDK', () => {
     };
     expect(timeline.events.map((e) => e.operation)).toEqual(['execute_trade', 'create_order']);
   }, 60_000);
+});
+
+describe('a database that cannot take the export', () => {
+  it('answers 503 with Retry-After as a Status, which the SDK retries: the records are then stored once', async () => {
+    // A second Worker whose database port is closed at first; a forwarder to the real one opens after 2 s.
+    const port = await freePort();
+    const second = await startWorker({
+      port: await freePort(),
+      databaseUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+      readyWhen: 'listening',
+      stdio: process.env.DEBUG_WORKER ? 'inherit' : 'ignore',
+    });
+    const target = Number(new URL(db.url).port);
+    const forwarder = net.createServer((client) => {
+      const upstream = net.connect(target, '127.0.0.1');
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    try {
+      const refused = await fetch(`${second.url}/otlp/v1/logs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await refused.json()).toMatchObject({ code: 14 });
+
+      const exporter = new OTLPLogExporter({
+        url: `${second.url}/otlp/v1/logs`,
+        headers: { Authorization: `Bearer ${key}` },
+        timeoutMillis: 20_000,
+      });
+      const provider = new LoggerProvider({
+        resource: resourceFromAttributes({ 'service.name': 'otel-retried' }),
+        processors: [new SimpleLogRecordProcessor({ exporter })],
+      });
+      setTimeout(() => forwarder.listen(port, '127.0.0.1'), 2000);
+      const started = Date.now();
+      provider
+        .getLogger('x')
+        .emit({ severityNumber: SeverityNumber.INFO, body: 'after the outage', timestamp: new Date(Date.now() - 500) });
+      await provider.forceFlush();
+      await provider.shutdown();
+      expect(Date.now() - started).toBeGreaterThan(2000); // it was refused, and retried
+      expect((await rowsOf('otel-retried')).map((r) => r.message)).toEqual(['after the outage']);
+    } finally {
+      await second.stop();
+      forwarder.close();
+    }
+  }, 90_000);
 });
