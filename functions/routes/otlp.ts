@@ -13,8 +13,24 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ApiError, databaseUnavailable, type ErrorCode } from '../../shared/api';
 import { isTransientDbError } from '../../shared/db/transient';
-import { BodyError, insertBatch, readTextBody, validateBatch, type ValidatedBatch } from '../../shared/ingest';
-import { OtlpJsonError, parseLogsJson, parseTracesJson, toWireLogs, toWireMetrics, type Flattened } from '../../shared/otlp';
+import { BodyError, insertBatch, readBodyBytes, validateBatch, type ValidatedBatch } from '../../shared/ingest';
+import {
+  decodeLogsRequest,
+  decodeTraceRequest,
+  encodeLogsResponse,
+  encodeStatus,
+  encodeTraceResponse,
+  flattenLogs,
+  flattenTraces,
+  OtlpJsonError,
+  parseLogsJson,
+  parseTracesJson,
+  ProtobufDecodeError,
+  toWireLogs,
+  toWireMetrics,
+  type ExportPartialSuccess,
+  type Flattened,
+} from '../../shared/otlp';
 import { publicBase, publishForReplay, QueueUnavailableError } from '../../shared/qstash';
 import { DAY_MS } from '../../shared/time';
 import { requireKey } from '../middleware/auth';
@@ -70,6 +86,8 @@ const SIGNALS = [
   {
     route: exportRoute('/v1/logs', 'logs', 'ExportLogsServiceRequest', ExportLogsResponseSchema),
     parse: parseLogsJson as (body: unknown) => Flattened<unknown>,
+    decode: (bytes: Uint8Array) => flattenLogs(decodeLogsRequest(bytes)) as Flattened<unknown>,
+    encode: encodeLogsResponse,
     toWire: toWireLogs as (flat: Flattened<unknown>, arrival: Date) => Promise<(object | { invalid: string })[]>,
     envelope: (records: object[]) => ({ logs: records }),
     rejectedField: 'rejectedLogRecords',
@@ -77,6 +95,8 @@ const SIGNALS = [
   {
     route: exportRoute('/v1/traces', 'traces', 'ExportTraceServiceRequest', ExportTraceResponseSchema),
     parse: parseTracesJson as (body: unknown) => Flattened<unknown>,
+    decode: (bytes: Uint8Array) => flattenTraces(decodeTraceRequest(bytes)) as Flattened<unknown>,
+    encode: encodeTraceResponse,
     toWire: toWireMetrics as (flat: Flattened<unknown>, arrival: Date) => Promise<(object | { invalid: string })[]>,
     envelope: (records: object[]) => ({ metrics: records }),
     rejectedField: 'rejectedSpans',
@@ -96,28 +116,43 @@ function otlpError(error: Error, c: Context<AppEnv>): Response {
   }
   const headers: Record<string, string> = {};
   if (api.options.retryAfterSeconds !== undefined) headers['Retry-After'] = String(api.options.retryAfterSeconds);
-  return c.json({ code: GRPC_CODE[api.code] ?? 13, message: api.message, details: [] }, api.status, headers);
+  const code = GRPC_CODE[api.code] ?? 13;
+  if (isProtobuf(c))
+    return c.body(encodeStatus(code, api.message) as Uint8Array<ArrayBuffer>, api.status, { ...headers, 'content-type': PROTOBUF });
+  return c.json({ code, message: api.message, details: [] }, api.status, headers);
 }
+
+const PROTOBUF = 'application/x-protobuf';
+/** Whether the request is protobuf: the answer (success or error) is in the request's encoding. */
+const isProtobuf = (c: Context<AppEnv>) => /^application\/x-protobuf\s*(;|$)/i.test(c.req.header('content-type') ?? '');
 
 const BODY_ERRORS = { too_large: 'PAYLOAD_TOO_LARGE', unsupported_encoding: 'UNSUPPORTED_MEDIA_TYPE', unreadable: 'BAD_REQUEST' } as const;
 
-/** The request's records, flattened, from its JSON body. */
+/** The request's records, flattened, from its protobuf or JSON body. */
 async function readRecords(c: Context<AppEnv>, signal: Signal): Promise<Flattened<unknown>> {
   const contentType = c.req.header('content-type') ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json, got "${contentType || 'none'}"`);
+  const json = /^application\/json\s*(;|$)/i.test(contentType);
+  if (!json && !isProtobuf(c)) {
+    throw new ApiError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type must be application/x-protobuf or application/json, got "${contentType || 'none'}"`,
+    );
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readTextBody(c.req.raw, { maxBytes: c.get('settings').OTLP_MAX_BODY_BYTES });
+    bytes = await readBodyBytes(c.req.raw, { maxBytes: c.get('settings').OTLP_MAX_BODY_BYTES });
   } catch (error) {
     if (error instanceof BodyError) throw new ApiError(BODY_ERRORS[error.reason], error.message);
     throw error;
   }
   try {
+    if (!json) return signal.decode(bytes);
+    const text = new TextDecoder().decode(bytes);
     return signal.parse(text.trim() === '' ? {} : JSON.parse(text));
   } catch (error) {
-    if (error instanceof OtlpJsonError || error instanceof SyntaxError) throw new ApiError('BAD_REQUEST', error.message);
+    if (error instanceof OtlpJsonError || error instanceof SyntaxError || error instanceof ProtobufDecodeError) {
+      throw new ApiError('BAD_REQUEST', error.message);
+    }
     throw error;
   }
 }
@@ -139,11 +174,18 @@ async function store(c: Context<AppEnv>, batch: ValidatedBatch): Promise<void> {
 }
 
 /** The partial success for the records refused, each named by its place in the request and why. */
-function partialSuccess(signal: Signal, rejected: { index: number; reason: string }[]) {
-  if (rejected.length === 0) return {};
+function partialSuccess(rejected: { index: number; reason: string }[]): ExportPartialSuccess | undefined {
+  if (rejected.length === 0) return undefined;
   const shown = rejected.slice(0, 20).map((r) => `record ${r.index}: ${r.reason}`);
   const more = rejected.length > shown.length ? `; and ${rejected.length - shown.length} more` : '';
-  return { partialSuccess: { [signal.rejectedField]: String(rejected.length), errorMessage: shown.join('; ') + more } };
+  return { rejected: rejected.length, errorMessage: shown.join('; ') + more };
+}
+
+/** The export response in the request's encoding: `{}` / an empty message when nothing was refused. */
+function answer(c: Context<AppEnv>, signal: Signal, partial: ExportPartialSuccess | undefined): Response {
+  if (isProtobuf(c)) return c.body(signal.encode(partial) as Uint8Array<ArrayBuffer>, 200, { 'content-type': PROTOBUF });
+  if (!partial) return c.json({}, 200);
+  return c.json({ partialSuccess: { [signal.rejectedField]: String(partial.rejected), errorMessage: partial.errorMessage } }, 200);
 }
 
 /** Maps, validates and stores one export request; returns what it refused, by place in the request. */
@@ -180,7 +222,7 @@ export function registerOtlp(app: App) {
   for (const signal of SIGNALS) {
     // The handler reads the body itself (encodings, caps, per-record checks): the contract is documentation.
     otlp.openAPIRegistry.registerPath(signal.route);
-    otlp.post(signal.route.path, requireKey('ingest'), async (c) => c.json(partialSuccess(signal, await ingest(c, signal)), 200));
+    otlp.post(signal.route.path, requireKey('ingest'), async (c) => answer(c, signal, partialSuccess(await ingest(c, signal))));
   }
   app.route('/otlp', otlp);
 }

@@ -6,6 +6,8 @@
 import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as OTLPProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
@@ -39,9 +41,10 @@ afterAll(async () => {
 const SUCCESS = 0;
 
 /** Exports through the SDK's exporter and tells the export's result code. */
-function sdkLogger(service: string, options: { apiKey: string; compression?: 'gzip' | 'none' }) {
+function sdkLogger(service: string, options: { apiKey: string; compression?: 'gzip' | 'none'; protobuf?: boolean }) {
   const results: number[] = [];
-  const exporter = new OTLPLogExporter({
+  const Exporter = options.protobuf ? OTLPProtoLogExporter : OTLPLogExporter;
+  const exporter = new Exporter({
     url: `${worker.url}/otlp/v1/logs`,
     headers: { Authorization: `Bearer ${options.apiKey}` },
     compression: options.compression === 'gzip' ? ('gzip' as never) : ('none' as never),
@@ -82,10 +85,15 @@ const rowsOf = (service: string) =>
     FROM logging.system_logs WHERE service = ${service} ORDER BY "timestamp", message`;
 
 describe('the OpenTelemetry JS SDK as the client', () => {
-  for (const compression of ['none', 'gzip'] as const) {
-    it(`stores what the SDK exports (JSON, compression ${compression}), column by column, linked to the trace`, async () => {
-      const service = `otel-${compression}`;
-      const { logger, results, flush, shutdown } = sdkLogger(service, { apiKey: key, compression });
+  for (const [protocol, compression] of [
+    ['json', 'none'],
+    ['json', 'gzip'],
+    ['protobuf', 'none'],
+    ['protobuf', 'gzip'],
+  ] as const) {
+    it(`stores what the SDK exports (${protocol}, compression ${compression}), column by column, linked to the trace`, async () => {
+      const service = `otel-${protocol}-${compression}`;
+      const { logger, results, flush, shutdown } = sdkLogger(service, { apiKey: key, compression, protobuf: protocol === 'protobuf' });
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
       const context = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
       const at = new Date(Date.now() - 1000);
@@ -221,6 +229,12 @@ describe('hand-made OTLP JSON requests', () => {
     const garbage = await post('{"resourceLogs": [');
     expect(garbage.status).toBe(400);
     expect(await garbage.json()).toMatchObject({ code: 3, details: [] });
+    const garbageProto = await post('\u00ff\u00ff\u00ff', { 'content-type': 'application/x-protobuf' });
+    expect(garbageProto.status).toBe(400);
+    expect(garbageProto.headers.get('content-type')).toBe('application/x-protobuf');
+    expect(new Uint8Array(await garbageProto.arrayBuffer())[0]).toBe(0x08); // Status.code = …
+    const emptyProto = await post('', { 'content-type': 'application/x-protobuf' });
+    expect([emptyProto.status, (await emptyProto.arrayBuffer()).byteLength]).toEqual([200, 0]);
     const wrongType = await post('{}', { 'content-type': 'text/plain' });
     expect(wrongType.status).toBe(415);
     const noKey = await fetch(`${worker.url}/otlp/v1/logs`, {
@@ -251,53 +265,58 @@ describe('hand-made OTLP JSON requests', () => {
 });
 
 describe('traces from the OpenTelemetry JS SDK', () => {
-  it('stores spans as performance records on the trace timeline, with exact durations', async () => {
-    const service = 'otel-traces';
-    const exporter = new OTLPTraceExporter({ url: `${worker.url}/otlp/v1/traces`, headers: { Authorization: `Bearer ${key}` } });
-    const results: number[] = [];
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': service }),
-      spanProcessors: [
-        new SimpleSpanProcessor({
-          export: (spans, done) =>
-            exporter.export(spans, (r) => {
-              results.push(r.code);
-              done(r);
-            }),
-          shutdown: () => exporter.shutdown(),
-        }),
-      ],
-    });
-    const tracer = provider.getTracer('orders');
-    const startMs = Date.now() - 2000;
-    const start: [number, number] = [Math.floor(startMs / 1000), (startMs % 1000) * 1e6 + 123_456];
-    const plus = (ns: number): [number, number] => [start[0] + Math.floor((start[1] + ns) / 1e9), (start[1] + ns) % 1e9];
-    const parent = tracer.startSpan('execute_trade', { kind: SpanKind.SERVER, startTime: start, attributes: { symbol: 'AAPL' } });
-    const child = tracer.startSpan('create_order', { startTime: plus(1_000_000) }, trace.setSpan(ROOT_CONTEXT, parent));
-    child.addEvent('routed');
-    child.end(plus(1_000_000 + 45_250_750)); // 45.25075 ms: stored as 45.250
-    parent.end(plus(120_000_000));
-    await provider.forceFlush();
-    await provider.shutdown();
-    expect(results).toEqual([SUCCESS, SUCCESS]);
-    const traceId = parent.spanContext().traceId;
-    const rows = await sql<{ operation: string; execution_time_ms: string; correlation_id: string; data: Record<string, unknown> }[]>`
+  it.each(['json', 'protobuf'])(
+    'stores spans (%s) as performance records on the trace timeline, with exact durations',
+    async (protocol) => {
+      const service = `otel-traces-${protocol}`;
+      const Exporter = protocol === 'protobuf' ? OTLPProtoTraceExporter : OTLPTraceExporter;
+      const exporter = new Exporter({ url: `${worker.url}/otlp/v1/traces`, headers: { Authorization: `Bearer ${key}` } });
+      const results: number[] = [];
+      const provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': service }),
+        spanProcessors: [
+          new SimpleSpanProcessor({
+            export: (spans, done) =>
+              exporter.export(spans, (r) => {
+                results.push(r.code);
+                done(r);
+              }),
+            shutdown: () => exporter.shutdown(),
+          }),
+        ],
+      });
+      const tracer = provider.getTracer('orders');
+      const startMs = Date.now() - 2000;
+      const start: [number, number] = [Math.floor(startMs / 1000), (startMs % 1000) * 1e6 + 123_456];
+      const plus = (ns: number): [number, number] => [start[0] + Math.floor((start[1] + ns) / 1e9), (start[1] + ns) % 1e9];
+      const parent = tracer.startSpan('execute_trade', { kind: SpanKind.SERVER, startTime: start, attributes: { symbol: 'AAPL' } });
+      const child = tracer.startSpan('create_order', { startTime: plus(1_000_000) }, trace.setSpan(ROOT_CONTEXT, parent));
+      child.addEvent('routed');
+      child.end(plus(1_000_000 + 45_250_750)); // 45.25075 ms: stored as 45.250
+      parent.end(plus(120_000_000));
+      await provider.forceFlush();
+      await provider.shutdown();
+      expect(results).toEqual([SUCCESS, SUCCESS]);
+      const traceId = parent.spanContext().traceId;
+      const rows = await sql<{ operation: string; execution_time_ms: string; correlation_id: string; data: Record<string, unknown> }[]>`
       SELECT operation, execution_time_ms::text, correlation_id, data FROM logging.performance_logs WHERE service = ${service} ORDER BY "timestamp"`;
-    expect(rows.map((r) => [r.operation, r.execution_time_ms, r.correlation_id])).toEqual([
-      ['execute_trade', '120.000', traceId],
-      ['create_order', '45.250', traceId],
-    ]);
-    expect(rows[0]!.data).toMatchObject({ symbol: 'AAPL', kind: 'server', span_id: parent.spanContext().spanId, parent_span_id: null });
-    expect(rows[1]!.data).toMatchObject({ kind: 'internal', parent_span_id: parent.spanContext().spanId, events: ['routed'] });
-    // The spans are on the trace's timeline.
-    const read = (await createKey(sql, { service: '*', scopes: ['read'], name: 'reader' })).key;
-    const timeline = (await (
-      await fetch(`${worker.url}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${read}` } })
-    ).json()) as {
-      events: { operation?: string }[];
-    };
-    expect(timeline.events.map((e) => e.operation)).toEqual(['execute_trade', 'create_order']);
-  }, 60_000);
+      expect(rows.map((r) => [r.operation, r.execution_time_ms, r.correlation_id])).toEqual([
+        ['execute_trade', '120.000', traceId],
+        ['create_order', '45.250', traceId],
+      ]);
+      expect(rows[0]!.data).toMatchObject({ symbol: 'AAPL', kind: 'server', span_id: parent.spanContext().spanId, parent_span_id: null });
+      expect(rows[1]!.data).toMatchObject({ kind: 'internal', parent_span_id: parent.spanContext().spanId, events: ['routed'] });
+      // The spans are on the trace's timeline.
+      const read = (await createKey(sql, { service: '*', scopes: ['read'], name: `reader-${protocol}` })).key;
+      const timeline = (await (
+        await fetch(`${worker.url}/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${read}` } })
+      ).json()) as {
+        events: { operation?: string }[];
+      };
+      expect(timeline.events.map((e) => e.operation)).toEqual(['execute_trade', 'create_order']);
+    },
+    60_000,
+  );
 });
 
 describe('a database that cannot take the export', () => {
