@@ -6,11 +6,12 @@
  * two requests of some forty fields do not justify generated code.
  *
  * Reading follows the protobuf wire rules, so that what any conforming client sends is read as its
- * encoder meant it: unknown fields are skipped whatever their wire type (3 and 4, groups, and 6 and 7
- * are refused: proto3 has no groups); a known field arriving with another wire type is skipped as
- * unknown (as Go's and C++'s parsers do); the last of a repeated scalar wins; a message field that
- * repeats is merged; within AnyValue's oneof the last member wins. Fields absent from the wire are
- * absent from the result, not defaulted (KeyValue.key, required by its type, is the exception: '').
+ * encoder meant it: unknown fields (wire types 0, 1, 2 and 5) are skipped, and so is a known field
+ * arriving with another wire type than its own (as Go's and C++'s parsers do); groups (3 and 4,
+ * which proto3 never sends) and wire types 6 and 7 are refused. The last of a repeated scalar wins;
+ * a message field that repeats is merged; within AnyValue's oneof the last member wins. Fields absent
+ * from the wire are absent from the result, not defaulted (KeyValue.key, required by its type, is
+ * the exception: ''); present ones are kept even at their default.
  *
  * Hostile input costs an error, never a hang, a stack overflow or an allocation larger than the
  * input: every read is bounded by the end of its enclosing message (a length beyond it is refused),
@@ -47,7 +48,8 @@ export class ProtobufDecodeError extends Error {
 
 /**
  * Deepest AnyValue nesting read (arrayValue/kvlistValue levels below an attribute or body), the
- * same as the JSON path's MAX_DEPTH. Beyond it the request is refused: each level costs stack.
+ * same limit as the JSON path's MAX_DEPTH. Beyond it the whole request is refused (reading on would
+ * cost stack for every level), where the JSON path, already parsed, refuses only the record.
  */
 export const MAX_VALUE_DEPTH = 128;
 
