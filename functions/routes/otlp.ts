@@ -26,6 +26,7 @@ import {
   parseLogsJson,
   parseTracesJson,
   ProtobufDecodeError,
+  requestDigest,
   toWireLogs,
   toWireMetrics,
   type ExportPartialSuccess,
@@ -88,7 +89,7 @@ const SIGNALS = [
     parse: parseLogsJson as (body: unknown) => Flattened<unknown>,
     decode: (bytes: Uint8Array) => flattenLogs(decodeLogsRequest(bytes)) as Flattened<unknown>,
     encode: encodeLogsResponse,
-    toWire: toWireLogs as (flat: Flattened<unknown>, arrival: Date) => Promise<(object | { invalid: string })[]>,
+    toWire: toWireLogs as (flat: Flattened<unknown>, arrival: Date, digest: Uint8Array) => (object | { invalid: string })[],
     envelope: (records: object[]) => ({ logs: records }),
     rejectedField: 'rejectedLogRecords',
   },
@@ -97,7 +98,7 @@ const SIGNALS = [
     parse: parseTracesJson as (body: unknown) => Flattened<unknown>,
     decode: (bytes: Uint8Array) => flattenTraces(decodeTraceRequest(bytes)) as Flattened<unknown>,
     encode: encodeTraceResponse,
-    toWire: toWireMetrics as (flat: Flattened<unknown>, arrival: Date) => Promise<(object | { invalid: string })[]>,
+    toWire: toWireMetrics as (flat: Flattened<unknown>, arrival: Date, digest: Uint8Array) => (object | { invalid: string })[],
     envelope: (records: object[]) => ({ metrics: records }),
     rejectedField: 'rejectedSpans',
   },
@@ -128,8 +129,8 @@ const isProtobuf = (c: Context<AppEnv>) => /^application\/x-protobuf\s*(;|$)/i.t
 
 const BODY_ERRORS = { too_large: 'PAYLOAD_TOO_LARGE', unsupported_encoding: 'UNSUPPORTED_MEDIA_TYPE', unreadable: 'BAD_REQUEST' } as const;
 
-/** The request's records, flattened, from its protobuf or JSON body. */
-async function readRecords(c: Context<AppEnv>, signal: Signal): Promise<Flattened<unknown>> {
+/** The request's records, flattened, from its protobuf or JSON body, and the body's digest (the records' identity). */
+async function readRecords(c: Context<AppEnv>, signal: Signal): Promise<{ flat: Flattened<unknown>; digest: Uint8Array }> {
   const contentType = c.req.header('content-type') ?? '';
   const json = /^application\/json\s*(;|$)/i.test(contentType);
   if (!json && !isProtobuf(c)) {
@@ -145,10 +146,11 @@ async function readRecords(c: Context<AppEnv>, signal: Signal): Promise<Flattene
     if (error instanceof BodyError) throw new ApiError(BODY_ERRORS[error.reason], error.message);
     throw error;
   }
+  const digest = await requestDigest(bytes);
   try {
-    if (!json) return signal.decode(bytes);
+    if (!json) return { flat: signal.decode(bytes), digest };
     const text = new TextDecoder().decode(bytes);
-    return signal.parse(text.trim() === '' ? {} : JSON.parse(text));
+    return { flat: signal.parse(text.trim() === '' ? {} : JSON.parse(text)), digest };
   } catch (error) {
     if (error instanceof OtlpJsonError || error instanceof SyntaxError || error instanceof ProtobufDecodeError) {
       throw new ApiError('BAD_REQUEST', error.message);
@@ -191,11 +193,11 @@ function answer(c: Context<AppEnv>, signal: Signal, partial: ExportPartialSucces
 /** Maps, validates and stores one export request; returns what it refused, by place in the request. */
 async function ingest(c: Context<AppEnv>, signal: Signal) {
   const settings = c.get('settings');
-  const flat = await readRecords(c, signal);
+  const { flat, digest } = await readRecords(c, signal);
   if (flat.records.length > settings.OTLP_MAX_RECORDS_PER_REQUEST) {
     throw new ApiError('PAYLOAD_TOO_LARGE', `${flat.records.length} records; the limit is ${settings.OTLP_MAX_RECORDS_PER_REQUEST}`);
   }
-  const wire = await signal.toWire(flat, new Date());
+  const wire = signal.toWire(flat, new Date(), digest);
   const readable = wire.flatMap((w, index) => ('invalid' in w ? [] : [{ index, record: w }]));
   const batch = validateBatch(signal.envelope(readable.map((r) => r.record)), {
     service: c.get('apiKey').service,

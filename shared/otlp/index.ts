@@ -3,7 +3,7 @@
  * service's records, with ids derived from their content so that a retried export is stored once.
  */
 export { flattenLogs, flattenTraces, hexId, MAX_DEPTH, OtlpJsonError, parseLogsJson, parseTracesJson, type Flattened } from './json';
-export { levelOf, nanosToIso, toWireLogs, UNKNOWN_SERVICE } from './logs';
+export { levelOf, nanosToIso, recordId, requestDigest, toWireLogs, UNKNOWN_SERVICE } from './logs';
 export {
   decodeLogsRequest,
   decodeTraceRequest,

@@ -2,9 +2,9 @@
  * OTLP log records as this service's system logs (the README's mapping table): the service from
  * the resource's `service.name`, the level from the severity, the message from the body, the
  * trace id as the correlation id, everything else under `data`. Each record's id is derived from
- * its content and its place in the request, so a retried export is stored once while two
- * identical records of one export stay two. A record without any time is stored at its arrival
- * and cannot be deduplicated (its id is the same, its timestamp is not).
+ * the request's content and the record's place in it, so a retried export is stored once while
+ * two identical records of one export stay two. A record without any time is stored at its
+ * arrival and cannot be deduplicated (its id is the same, its timestamp is not).
  */
 import { parseLevel, type Level } from '../api';
 import type { Flattened } from './json';
@@ -87,9 +87,20 @@ export function toWireLog(res: Resource, sc: InstrumentationScope, r: LogRecord,
   };
 }
 
-/** A UUID (version 8, RFC 9562) from the first 16 bytes of the SHA-256 of `text`. */
-export async function contentId(text: string): Promise<string> {
-  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))).slice(0, 16);
+/** The SHA-256 of a request's decoded body: with a record's place in it, the record's identity. */
+export async function requestDigest(body: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>));
+}
+
+/**
+ * A UUID (version 8, RFC 9562) for the record at `index` of a request: 12 bytes of the request's
+ * digest, then the index. A retried export (the same bytes) gives every record the same id again;
+ * two identical records of one export differ by their index. One digest per request, not per record.
+ */
+export function recordId(digest: Uint8Array, index: number): string {
+  const bytes = new Uint8Array(16);
+  bytes.set(digest.subarray(0, 12));
+  new DataView(bytes.buffer).setUint32(12, index);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -97,17 +108,12 @@ export async function contentId(text: string): Promise<string> {
 }
 
 /**
- * The request's records as wire-format logs with content-derived ids, in order; a record that
- * could not be read is `{ invalid }` at its place (the caller reports it by index).
+ * The request's records as wire-format logs with ids from the request's digest and their place,
+ * in order; a record that could not be read is `{ invalid }` at its place (reported by index).
  */
-export async function toWireLogs(flat: Flattened<LogRecord>, arrival: Date) {
+export function toWireLogs(flat: Flattened<LogRecord>, arrival: Date, digest: Uint8Array) {
   const at = arrival.toISOString();
-  return Promise.all(
-    flat.records.map(async (entry, index) => {
-      if ('invalid' in entry) return entry;
-      const log = toWireLog(entry.resource, entry.scope, entry.record, at);
-      const id = await contentId(JSON.stringify([index, entry.resource, entry.scope, entry.record]));
-      return { ...log, id };
-    }),
+  return flat.records.map((entry, index) =>
+    'invalid' in entry ? entry : { ...toWireLog(entry.resource, entry.scope, entry.record, at), id: recordId(digest, index) },
   );
 }

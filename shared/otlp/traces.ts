@@ -5,7 +5,7 @@
  * Ids are derived from content and place, as for logs.
  */
 import type { Flattened } from './json';
-import { attributes, contentId, nanosToIso, serviceOf } from './logs';
+import { attributes, nanosToIso, recordId, serviceOf } from './logs';
 import type { InstrumentationScope, Resource, Span } from './types';
 
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
@@ -41,14 +41,10 @@ export function toWireMetric(res: Resource, sc: InstrumentationScope, s: Span, a
   };
 }
 
-/** The request's spans as wire-format metrics with content-derived ids, in order. */
-export async function toWireMetrics(flat: Flattened<Span>, arrival: Date) {
+/** The request's spans as wire-format metrics with ids from the request's digest and their place, in order. */
+export function toWireMetrics(flat: Flattened<Span>, arrival: Date, digest: Uint8Array) {
   const at = arrival.toISOString();
-  return Promise.all(
-    flat.records.map(async (entry, index) => {
-      if ('invalid' in entry) return entry;
-      const metric = toWireMetric(entry.resource, entry.scope, entry.record, at);
-      return { ...metric, id: await contentId(JSON.stringify([index, entry.resource, entry.scope, entry.record])) };
-    }),
+  return flat.records.map((entry, index) =>
+    'invalid' in entry ? entry : { ...toWireMetric(entry.resource, entry.scope, entry.record, at), id: recordId(digest, index) },
   );
 }

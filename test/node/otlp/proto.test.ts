@@ -92,10 +92,11 @@ const isDefault = (v: unknown) =>
 /**
  * Both sides, normalized: int64 numbers become decimal strings (exact: JSON.parse gives back the
  * double the SDK held, and BigInt of it is the integer the protobuf writer wrote); fields at their
- * proto3 default (0, '', false, [], {}) are dropped, outside AnyValue's oneof and AnyValue fields,
- * because the JSON serializer writes some defaults (droppedAttributesCount: 0, attributes: [],
- * status {code: 0}) that the protobuf writer leaves out, and the reverse (a scope's empty name);
- * undefined (left out by JSON.stringify) is dropped likewise. Arrays keep every element.
+ * proto3 default (0, '', false, [], {}) are dropped, except AnyValue's oneof members and
+ * KeyValue.value, because the JSON serializer writes defaults the protobuf writer leaves out
+ * (severityNumber: 0, kind: 0, flags: 0, attributes: [] on events and links), and proto3 gives a
+ * field at its default no presence anyway; undefined (left out by JSON.stringify) is dropped
+ * likewise. Arrays keep every element, empty ones included.
  */
 function canon(v: unknown, key = ''): unknown {
   if (Array.isArray(v)) return v.map((x) => canon(x));
