@@ -235,6 +235,8 @@ describe('hand-made OTLP JSON requests', () => {
     expect(new Uint8Array(await garbageProto.arrayBuffer())[0]).toBe(0x08); // Status.code = …
     const emptyProto = await post('', { 'content-type': 'application/x-protobuf' });
     expect([emptyProto.status, (await emptyProto.arrayBuffer()).byteLength]).toEqual([200, 0]);
+    const brotli = await post('{}', { 'content-encoding': 'br' });
+    expect([brotli.status, ((await brotli.json()) as { code: number }).code]).toEqual([415, 3]);
     const wrongType = await post('{}', { 'content-type': 'text/plain' });
     expect(wrongType.status).toBe(415);
     const noKey = await fetch(`${worker.url}/otlp/v1/logs`, {
