@@ -106,10 +106,15 @@ function flattenJson<R>(body: unknown, [outer, middle, inner]: [string, string, 
   if (body[outer] !== undefined && !Array.isArray(body[outer])) throw new OtlpJsonError(`${outer} must be an array`);
   const records: Flattened<R>['records'] = [];
   for (const rl of list(body[outer]).filter(isObject)) {
+    // Read once per group: every record of it shares the object (the mapping converts it once).
+    const res = readOne(() => resource(rl.resource));
     for (const sl of list(rl[middle]).filter(isObject)) {
+      const sc = readOne(() => scope(sl.scope));
       for (const r of list(sl[inner])) {
         if (!isObject(r)) records.push({ invalid: `each of ${inner} must be an object` });
-        else records.push(readOne(() => ({ resource: resource(rl.resource), scope: scope(sl.scope), record: read(r) })));
+        else if ('invalid' in res) records.push(res);
+        else if ('invalid' in sc) records.push(sc);
+        else records.push(readOne(() => ({ resource: res, scope: sc, record: read(r) })));
       }
     }
   }
@@ -142,30 +147,35 @@ function readOne<T>(read: () => T): T | { invalid: string } {
   }
 }
 
-/** A decoded protobuf logs request flattened the same way (the decoder has checked it already). */
-export function flattenLogs(request: ExportLogsServiceRequest): Flattened<LogRecord> {
-  const records: Flattened<LogRecord>['records'] = [];
-  for (const rl of request.resourceLogs ?? [])
-    for (const sl of rl.scopeLogs ?? [])
-      for (const record of sl.logRecords ?? [])
-        records.push({
-          resource: rl.resource ?? {},
-          scope: sl.scope ?? {},
-          record: { ...record, traceId: hexId(record.traceId, 16), spanId: hexId(record.spanId, 8) },
-        });
+/** A decoded protobuf request's groups flattened the same way, each record's ids checked as JSON's are. */
+function flattenDecoded<R>(
+  groups: { resource?: Resource; scopes: { scope?: InstrumentationScope; records: R[] }[] }[],
+  ids: (r: R) => R,
+): Flattened<R> {
+  const records: Flattened<R>['records'] = [];
+  for (const g of groups)
+    for (const s of g.scopes)
+      for (const record of s.records) records.push({ resource: g.resource ?? {}, scope: s.scope ?? {}, record: ids(record) });
   return { records };
 }
 
-/** A decoded protobuf traces request flattened the same way. */
+export function flattenLogs(request: ExportLogsServiceRequest): Flattened<LogRecord> {
+  const groups = (request.resourceLogs ?? []).map((rl) => ({
+    resource: rl.resource,
+    scopes: (rl.scopeLogs ?? []).map((sl) => ({ scope: sl.scope, records: sl.logRecords ?? [] })),
+  }));
+  return flattenDecoded(groups, (r) => ({ ...r, traceId: hexId(r.traceId, 16), spanId: hexId(r.spanId, 8) }));
+}
+
 export function flattenTraces(request: ExportTraceServiceRequest): Flattened<Span> {
-  const records: Flattened<Span>['records'] = [];
-  for (const rs of request.resourceSpans ?? [])
-    for (const ss of rs.scopeSpans ?? [])
-      for (const s of ss.spans ?? [])
-        records.push({
-          resource: rs.resource ?? {},
-          scope: ss.scope ?? {},
-          record: { ...s, traceId: hexId(s.traceId, 16), spanId: hexId(s.spanId, 8), parentSpanId: hexId(s.parentSpanId, 8) },
-        });
-  return { records };
+  const groups = (request.resourceSpans ?? []).map((rs) => ({
+    resource: rs.resource,
+    scopes: (rs.scopeSpans ?? []).map((ss) => ({ scope: ss.scope, records: ss.spans ?? [] })),
+  }));
+  return flattenDecoded(groups, (s) => ({
+    ...s,
+    traceId: hexId(s.traceId, 16),
+    spanId: hexId(s.spanId, 8),
+    parentSpanId: hexId(s.parentSpanId, 8),
+  }));
 }

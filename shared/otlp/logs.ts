@@ -57,6 +57,26 @@ export function nanosToIso(nanos: string | undefined): string | undefined {
   return new Date(Number(ms)).toISOString().replace(/Z$/, `${micros}Z`);
 }
 
+const resourceCache = new WeakMap<Resource, Record<string, unknown>>();
+const scopeCache = new WeakMap<InstrumentationScope, Record<string, unknown>>();
+
+/** A resource's attributes as plain JSON, converted once for all the records that share it. */
+export function resourceData(res: Resource): Record<string, unknown> {
+  let data = resourceCache.get(res);
+  if (!data) resourceCache.set(res, (data = attributes(res.attributes)));
+  return data;
+}
+
+/** A scope as plain JSON (name, version, attributes), converted once for all its records. */
+export function scopeData(sc: InstrumentationScope): Record<string, unknown> {
+  let data = scopeCache.get(sc);
+  if (!data) {
+    data = { name: sc.name ?? '', version: sc.version ?? '', ...(sc.attributes?.length ? { attributes: attributes(sc.attributes) } : {}) };
+    scopeCache.set(sc, data);
+  }
+  return data;
+}
+
 export function serviceOf(res: Resource): string {
   const name = res.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue;
   return name || UNKNOWN_SERVICE;
@@ -69,8 +89,8 @@ export function toWireLog(res: Resource, sc: InstrumentationScope, r: LogRecord,
   const data: Record<string, unknown> = {
     ...attrs,
     ...(typeof body === 'string' || body === null ? {} : { body }),
-    resource: attributes(res.attributes),
-    scope: { name: sc.name ?? '', version: sc.version ?? '', ...(sc.attributes?.length ? { attributes: attributes(sc.attributes) } : {}) },
+    resource: resourceData(res),
+    scope: scopeData(sc),
     severity: { number: r.severityNumber ?? 0, text: r.severityText ?? '' },
     ...(r.spanId ? { span_id: r.spanId } : {}),
     ...(r.flags ? { trace_flags: r.flags } : {}),

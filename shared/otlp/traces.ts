@@ -5,7 +5,7 @@
  * Ids are derived from content and place, as for logs.
  */
 import type { Flattened } from './json';
-import { attributes, nanosToIso, recordId, serviceOf } from './logs';
+import { attributes, nanosToIso, recordId, resourceData, scopeData, serviceOf } from './logs';
 import type { InstrumentationScope, Resource, Span } from './types';
 
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
@@ -27,8 +27,8 @@ export function toWireMetric(res: Resource, sc: InstrumentationScope, s: Span, a
     kind: KINDS[s.kind ?? 0] ?? String(s.kind),
     status: { code: STATUS[s.status?.code ?? 0] ?? String(s.status?.code), ...(s.status?.message ? { message: s.status.message } : {}) },
     ...(s.events?.length ? { events: s.events.map((e) => e.name ?? '') } : {}),
-    resource: attributes(res.attributes),
-    scope: { name: sc.name ?? '', version: sc.version ?? '' },
+    resource: resourceData(res),
+    scope: scopeData(sc),
   };
   return {
     service: serviceOf(res),
