@@ -6,6 +6,10 @@
  * 'error' event after the connection has removed its listeners. This one reports a failure only
  * while somebody listens and treats a read cancelled by our own close as the end of the stream.
  * TLS connection strings keep using the built-in socket (see createSql).
+ *
+ * A server that accepts the connection and closes it without a byte (a proxy or pooler whose
+ * database is down) is reported as an error: postgres.js reconnects at once, forever, when a
+ * connection closes quietly while its first query waits, so the request would hang.
  */
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
@@ -62,11 +66,16 @@ export function workerdSocket() {
     });
 
     void (async () => {
+      let received = 0;
       try {
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
+          received += value.byteLength;
           socket.emit('data', Buffer.from(value));
+        }
+        if (received === 0 && !closed) {
+          fail(Object.assign(new Error('the database closed the connection before answering'), { code: 'ECONNRESET' }));
         }
       } catch (error) {
         fail(error);

@@ -27,8 +27,12 @@ export {
   newCorrelationId,
   fetchWithCorrelation,
   correlationMiddleware,
+  withTraceContext,
+  parseTraceparent,
+  currentTraceHeaders,
   CORRELATION_HEADER,
   type CorrelationMiddlewareOptions,
+  type TraceContext,
 } from './correlation.ts';
 export type { PerformanceOptions } from './performance.ts';
 

@@ -9,6 +9,10 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Receiver } from '@upstash/qstash';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql, type Sql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/api-keys';
@@ -271,4 +275,75 @@ describe('Postgres down', () => {
     >`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM logging.system_logs WHERE service = ${service}`;
     expect(row).toEqual({ n: 500, d: 500 });
   }, 60_000);
+
+  it('OTLP exports while it is down are answered 200 (held by QStash) and stored once when it returns, retries included', async () => {
+    const service = `otel_down_${crypto.randomUUID().slice(0, 8)}`;
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const body = JSON.stringify({
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+          scopeLogs: [
+            {
+              logRecords: Array.from({ length: 50 }, (_, i) => ({
+                timeUnixNano: String(now - BigInt(i) * 1_000_000n),
+                severityNumber: 17,
+                body: { stringValue: `hand ${i}` },
+              })),
+            },
+          ],
+        },
+      ],
+    });
+    const post = () =>
+      fetch(`${worker.url}/otlp/v1/logs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body,
+      });
+    const results: number[] = [];
+    const exporter = new OTLPLogExporter({ url: `${worker.url}/otlp/v1/logs`, headers: { Authorization: `Bearer ${key}` } });
+    const provider = new LoggerProvider({
+      resource: resourceFromAttributes({ 'service.name': service }),
+      processors: [
+        new SimpleLogRecordProcessor({
+          exporter: {
+            export: (logs, done) => exporter.export(logs, (r) => done((results.push(r.code), r))),
+            shutdown: () => exporter.shutdown(),
+            forceFlush: () => exporter.forceFlush(),
+          },
+        }),
+      ],
+    });
+    // The key was verified before the outage (keys verified within the last hour are trusted then).
+    const warm = await fetch(`${worker.url}/otlp/v1/logs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(warm.status).toBe(200);
+    const before = qstash.messages.length;
+    await db.stop();
+    try {
+      // The same export twice (a client's retry), and the SDK's protobuf export.
+      for (const res of [await post(), await post()]) {
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({});
+      }
+      provider.getLogger('orders').emit({ severityNumber: SeverityNumber.ERROR, body: 'from the SDK' });
+      await provider.forceFlush();
+      await provider.shutdown();
+      expect(results).toEqual([0]); // ExportResultCode.SUCCESS
+      // One message per export: the retried one carries the same deduplication id, and QStash drops it.
+      expect(qstash.messages.length - before).toBe(2);
+    } finally {
+      await startPg();
+    }
+    await qstash.idle();
+    expect(qstash.messages.slice(before).every((m) => m.state === 'delivered')).toBe(true);
+    const [row] = await sql<{ n: number; d: number; sdk: number }[]>`
+      SELECT count(*)::int AS n, count(DISTINCT message)::int AS d, count(*) FILTER (WHERE message = 'from the SDK')::int AS sdk
+      FROM logging.system_logs WHERE service = ${service}`;
+    expect(row).toEqual({ n: 51, d: 51, sdk: 1 });
+  }, 120_000);
 });

@@ -8,6 +8,7 @@ import {
   detectService,
   fetchWithCorrelation,
   getCorrelationId,
+  parseTraceparent,
   setCorrelationId,
   withCorrelation,
   type LoggingOptions,
@@ -224,6 +225,106 @@ describe('correlation', () => {
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(await made.text()).toBe(id);
       expect(received).toEqual(['trade-777', id]);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('W3C trace context', () => {
+  const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const PARENT = '00f067aa0ba902b7';
+
+  it('parses valid traceparents (either case, future versions) and refuses invalid ones', () => {
+    expect(parseTraceparent(`00-${TRACE}-${PARENT}-01`, ' congo=t61rcWkgMzE ')).toEqual({
+      traceId: TRACE,
+      parentId: PARENT,
+      flags: '01',
+      state: 'congo=t61rcWkgMzE',
+    });
+    expect(parseTraceparent(`00-${TRACE.toUpperCase()}-${PARENT}-00`)?.traceId).toBe(TRACE);
+    expect(parseTraceparent(`01-${TRACE}-${PARENT}-01-what-the-future-adds`)?.traceId).toBe(TRACE);
+    for (const bad of [
+      undefined,
+      '',
+      `ff-${TRACE}-${PARENT}-01`,
+      `00-${'0'.repeat(32)}-${PARENT}-01`,
+      `00-${TRACE}-${'0'.repeat(16)}-01`,
+      `00-${TRACE.slice(1)}-${PARENT}-01`,
+      `00-${TRACE}-${PARENT}-01-extra`,
+      `00-${TRACE}-${PARENT}`,
+      `00-${TRACE.replace('4', 'g')}-${PARENT}-01`,
+    ]) {
+      expect(parseTraceparent(bad), String(bad)).toBeUndefined();
+    }
+  });
+
+  it('the middleware takes the trace id as the correlation id and fetchWithCorrelation passes the context on', async () => {
+    const received: Record<string, string | undefined>[] = [];
+    const server = http.createServer((req, res) => {
+      const h = req.headers as Record<string, string | undefined>;
+      received.push({ cid: h['x-correlation-id'], tp: h.traceparent, ts: h.tracestate });
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const downstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const { logging, sink } = setup();
+      const log = logging.getServiceLogger('execution');
+      const app = new Hono();
+      app.use(correlationMiddleware());
+      app.get('/', async (c) => {
+        log.info('order routed');
+        await fetchWithCorrelation(downstream);
+        return c.text(getCorrelationId() ?? 'none');
+      });
+      // traceparent wins over X-Correlation-ID; tracestate travels with it.
+      const traced = await app.request('/', {
+        headers: { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'rojo=00f067aa0ba902b7', 'X-Correlation-ID': 'trade-1' },
+      });
+      expect(await traced.text()).toBe(TRACE);
+      expect(traced.headers.get('x-correlation-id')).toBe(TRACE);
+      // An invalid traceparent is ignored: the X-Correlation-ID stands, and W3C cannot carry it on.
+      const invalid = await app.request('/', {
+        headers: { traceparent: `00-${'0'.repeat(32)}-${PARENT}-01`, 'X-Correlation-ID': 'trade-2' },
+      });
+      expect(await invalid.text()).toBe('trade-2');
+      // A correlation id that is itself a trace id starts a W3C context downstream.
+      const hexId = 'a'.repeat(31) + 'b';
+      const hex = await app.request('/', { headers: { 'X-Correlation-ID': hexId } });
+      expect(await hex.text()).toBe(hexId);
+      await logging.flush();
+
+      expect(received[0]).toEqual({ cid: TRACE, tp: `00-${TRACE}-${PARENT}-01`, ts: 'rojo=00f067aa0ba902b7' });
+      expect(received[1]).toEqual({ cid: 'trade-2', tp: undefined, ts: undefined });
+      expect(received[2]!.cid).toBe(hexId);
+      expect(received[2]!.tp).toMatch(new RegExp(`^00-${hexId}-[0-9a-f]{16}-01$`));
+      expect(parseTraceparent(received[2]!.tp)).toBeDefined();
+      expect(sink.logs.map((l) => l.correlation_id)).toEqual([TRACE, 'trade-2', hexId]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a correlation id changed inside the request stops the incoming trace context from travelling', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.traceparent as string | undefined);
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const downstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const app = new Hono();
+      app.use(correlationMiddleware());
+      app.get('/', async (c) => {
+        setCorrelationId('trade-3');
+        await fetchWithCorrelation(downstream);
+        return c.text(getCorrelationId() ?? 'none');
+      });
+      const res = await app.request('/', { headers: { traceparent: `00-${TRACE}-${PARENT}-01` } });
+      expect(await res.text()).toBe('trade-3');
+      expect(seen).toEqual([undefined]);
     } finally {
       server.close();
     }
