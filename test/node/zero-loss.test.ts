@@ -308,7 +308,11 @@ describe('Postgres down', () => {
       processors: [
         new SimpleLogRecordProcessor({
           exporter: {
-            export: (logs, done) => exporter.export(logs, (r) => done((results.push(r.code), r))),
+            export: (logs, done) =>
+              exporter.export(logs, (r) => {
+                results.push(r.code);
+                done(r);
+              }),
             shutdown: () => exporter.shutdown(),
             forceFlush: () => exporter.forceFlush(),
           },
