@@ -1,14 +1,14 @@
 /**
  * The Cloudflare Workers entry: the app over the Hyperdrive binding (a client per request,
  * Hyperdrive pools the connections), work after the response through `ctx.waitUntil`, and the
- * cron triggers (retention daily, the alert evaluator every minute) dispatched by their schedule.
+ * cron triggers (retention daily, the alert evaluator every minute) dispatched by their schedule
+ * (functions/jobs.ts).
  */
 import type { ErrorBody } from '../shared/api';
 import { createSql, releaseSql } from '../shared/db/client';
-import { parseEnv, SCHEDULES, type Env, type WorkerEnv } from '../shared/env';
-import { evaluateAlerts } from '../shared/alerting';
-import { retentionPolicy, runRetentionJob } from '../shared/retention';
+import { parseEnv, type Env, type WorkerEnv } from '../shared/env';
 import { createApp } from './app';
+import { jobOf, runJob, type JobName } from './jobs';
 import type { Database } from './types';
 
 type App = ReturnType<typeof createApp>;
@@ -30,24 +30,11 @@ function appFor(env: Env): App {
   return app;
 }
 
-/** Retention, with its summary (or its failure) logged into system_logs by the job itself. */
-async function retention(env: WorkerEnv, now: Date): Promise<void> {
+/** A scheduled job on its own client (Hyperdrive pools the connections), released after it. */
+async function scheduled(env: WorkerEnv, job: JobName, now: Date): Promise<void> {
   const sql = createSql(env.HYPERDRIVE.connectionString);
   try {
-    await runRetentionJob(sql, retentionPolicy(env), { now, flushTimeoutMs: 5_000 });
-  } finally {
-    await releaseSql(sql);
-  }
-}
-
-/** One alert evaluation for the minute before `now`; failures go to the console (the evaluator's lag shows them). */
-async function alerts(env: WorkerEnv, now: Date): Promise<void> {
-  const sql = createSql(env.HYPERDRIVE.connectionString);
-  try {
-    const summary = await evaluateAlerts(sql, env, now, env.PUBLIC_URL);
-    if (summary.errors.length) console.error(JSON.stringify({ level: 'ERROR', event: 'alert_evaluation', ...summary }));
-  } catch (error) {
-    console.error(JSON.stringify({ level: 'ERROR', event: 'alert_evaluation_failed', error: String(error) }));
+    await runJob(job, sql, env, now);
   } finally {
     await releaseSql(sql);
   }
@@ -71,16 +58,11 @@ export default {
     return app.fetch(request, env, ctx);
   },
   scheduled(controller, env, ctx) {
-    const settings = parseEnv(env);
-    switch (controller.cron) {
-      case SCHEDULES.retention:
-        ctx.waitUntil(retention(settings, new Date(controller.scheduledTime)));
-        break;
-      case SCHEDULES.alerts:
-        ctx.waitUntil(alerts(settings, new Date(controller.scheduledTime)));
-        break;
-      default:
-        console.error(JSON.stringify({ level: 'ERROR', event: 'unknown_cron', cron: controller.cron }));
+    const job = jobOf(controller.cron);
+    if (!job) {
+      console.error(JSON.stringify({ level: 'ERROR', event: 'unknown_cron', cron: controller.cron }));
+      return;
     }
+    ctx.waitUntil(scheduled(parseEnv(env), job, new Date(controller.scheduledTime)));
   },
 } satisfies ExportedHandler<Env>;

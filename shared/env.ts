@@ -66,6 +66,27 @@ export const WorkerEnvSchema = z.object({
 export type Env = z.input<typeof WorkerEnvSchema>;
 export type WorkerEnv = z.output<typeof WorkerEnvSchema>;
 
+/**
+ * The long-lived hosts (functions/node.ts, functions/deno.ts): where they listen, the database, and
+ * the pool every request shares (the Worker's pool is Hyperdrive's, configured there).
+ */
+export const PooledHostSchema = SettingsSchema.extend({
+  /** The Postgres the service writes to (required). */
+  DATABASE_URL: z.string({ error: 'DATABASE_URL is required: the Postgres the service writes to' }).min(1),
+  PORT: int(8787, 1),
+  /** Interface to listen on; `0.0.0.0` (every interface, as in a container) unless set. */
+  HOSTNAME: z.string().min(1).default('0.0.0.0'),
+  /** Connections in the process's pool, shared by every request. */
+  DB_POOL_MAX: int(10, 1),
+  /** An idle connection closes after this long (0: never). */
+  DB_IDLE_TIMEOUT_SECONDS: int(20),
+  /** Postgres' statement_timeout on the request pool's connections (jobs have their own client). */
+  DB_STATEMENT_TIMEOUT_MS: int(15_000),
+  /** On SIGTERM: how long in-flight requests and work after them may take before the pool is ended. */
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+});
+export type PooledHostSettings = z.output<typeof PooledHostSchema>;
+
 /** The retention job's settings: the Worker reads them from its bindings, `npm run cleanup` from its environment. */
 export const RetentionSettingsSchema = SettingsSchema.pick({
   RETENTION_ARCHIVE_AFTER_DAYS: true,

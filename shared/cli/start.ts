@@ -1,54 +1,15 @@
 /**
- * npm start: the service on http://127.0.0.1:8787 (PORT overrides) under `wrangler dev`.
- * DATABASE_URL unset: an embedded Postgres with its data in .data/pg. Either way the database is
- * migrated and the coming days' partitions made before the Worker starts. Ctrl-C stops it all.
+ * npm start: the service on http://127.0.0.1:8787 (PORT overrides) under `wrangler dev`, after the
+ * local stack (shared/cli/local-stack.ts: the database, migrated, and the QStash fallback).
+ * Ctrl-C stops it all. `npm run start:node` and `start:deno` run the same on the pooled hosts.
  */
-import { createSql } from '../db/client';
-import { migrate, openDatabase } from '../dev/postgres';
-import { startLocalQStash, type LocalQStash } from '../dev/qstash/server';
-import { DEV_CREDENTIALS } from '../dev/qstash/signing';
 import { startWorker, type WorkerProcess } from '../dev/wrangler';
-import { parseSettings, SCHEDULES } from '../env';
-import { ensurePartitions } from '../retention';
-import { DAY_MS } from '../time';
+import { SCHEDULES } from '../env';
+import { startLocalStack } from './local-stack';
 
 const port = Number(process.env.PORT ?? 8787);
 const log = (line: string) => console.log(`[start] ${line}`);
-
-const db = await openDatabase({ log: (l) => process.env.DEBUG && console.log(`[postgres] ${l}`) });
-log(
-  db.startedHere
-    ? `embedded Postgres ready (${db.url.replace(/:[^:@/]+@/, ':***@')})`
-    : `using ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'the running embedded Postgres'}`,
-);
-log(`migrations: ${(await migrate(db.url)).trim().replace(/\n/g, '; ') || 'up to date'}`);
-const sql = createSql(db.url, { max: 1 });
-const premakeDays = parseSettings(process.env).PARTITION_PREMAKE_DAYS;
-const created = await ensurePartitions(sql, new Date(Date.now() - DAY_MS), new Date(Date.now() + premakeDays * DAY_MS));
-await sql.end();
-log(`partitions ready (${created} created)`);
-
-// The zero-loss fallback: QSTASH_URL set (the official dev server or the real service) is used as
-// it is, with QSTASH_TOKEN and the signing keys from the environment; unset, a local
-// QStash-compatible server with the official dev server's credentials.
-let qstash: LocalQStash | undefined;
-const qstashVars: Record<string, string> = { PUBLIC_URL: process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}` };
-if (process.env.QSTASH_URL) {
-  qstashVars.QSTASH_URL = process.env.QSTASH_URL;
-  for (const name of ['QSTASH_TOKEN', 'QSTASH_CURRENT_SIGNING_KEY', 'QSTASH_NEXT_SIGNING_KEY'] as const) {
-    if (process.env[name]) qstashVars[name] = process.env[name]!;
-  }
-  log(`QStash: ${process.env.QSTASH_URL}`);
-} else {
-  qstash = await startLocalQStash({ port: Number(process.env.QSTASH_PORT ?? 8080), log: (l) => console.log(`[qstash] ${l}`) });
-  Object.assign(qstashVars, {
-    QSTASH_URL: qstash.url,
-    QSTASH_TOKEN: DEV_CREDENTIALS.token,
-    QSTASH_CURRENT_SIGNING_KEY: DEV_CREDENTIALS.currentSigningKey,
-    QSTASH_NEXT_SIGNING_KEY: DEV_CREDENTIALS.nextSigningKey,
-  });
-  log(`local QStash on ${qstash.url} (QSTASH_URL unset)`);
-}
+const stack = await startLocalStack({ port, log });
 
 let worker: WorkerProcess | undefined;
 let stopping = false;
@@ -57,15 +18,14 @@ async function stop(code: number) {
   stopping = true;
   log('stopping…');
   await worker?.stop();
-  await qstash?.stop();
-  await db.stop();
+  await stack.stop();
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 try {
-  worker = await startWorker({ port, databaseUrl: db.url, vars: qstashVars });
+  worker = await startWorker({ port, databaseUrl: stack.db.url, vars: stack.vars });
 } catch (error) {
   log((error as Error).message);
   await stop(1);

@@ -9,6 +9,10 @@ export interface SqlOptions {
   max?: number;
   /** Seconds to wait for a connection before failing. Default 5. */
   connectTimeoutSeconds?: number;
+  /** Seconds an idle connection stays open (0: forever). Default 20. */
+  idleTimeoutSeconds?: number;
+  /** Postgres' `statement_timeout` for the client's connections, in ms. Default: the server's. */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -25,7 +29,8 @@ export function createSql(connectionString: string, options: SqlOptions = {}): S
     max: options.max ?? 5,
     fetch_types: false,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
-    idle_timeout: 20,
+    idle_timeout: options.idleTimeoutSeconds ?? 20,
+    ...(options.statementTimeoutMs ? { connection: { statement_timeout: options.statementTimeoutMs } } : {}),
     onnotice: () => {},
     ...(inWorkerd() && !wantsTls(connectionString) ? { socket: workerdSocket() } : {}),
   }) as unknown as Sql;
