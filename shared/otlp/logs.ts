@@ -37,6 +37,19 @@ export function attributes(kvs: KeyValue[] | undefined): Record<string, unknown>
 /** OTLP's six severity ranges (TRACE, DEBUG, INFO, WARN, ERROR, FATAL) as our levels. */
 const BY_SEVERITY_RANGE: readonly Level[] = ['DEBUG', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
 
+/**
+ * Python's level numbers (logging and loguru: 10 DEBUG, 20 INFO, 30 WARNING, 40 ERROR, 50
+ * CRITICAL) for the `Level N` text Python's SDK sends, with severity 0, for a level stdlib logging
+ * has no name for (loguru's TRACE is `Level 5`).
+ */
+function pythonLevel(n: number): Level {
+  if (n < 20) return 'DEBUG';
+  if (n < 30) return 'INFO';
+  if (n < 40) return 'WARNING';
+  if (n < 50) return 'ERROR';
+  return 'CRITICAL';
+}
+
 /** severityNumber 1–8 DEBUG (TRACE too), 9–12 INFO, 13–16 WARNING, 17–20 ERROR, 21–24 CRITICAL; 0: the text; else INFO. */
 export function levelOf(severityNumber: number | undefined, severityText: string | undefined): Level {
   const n = severityNumber ?? 0;
@@ -44,6 +57,8 @@ export function levelOf(severityNumber: number | undefined, severityText: string
   const text = (severityText ?? '').trim().toUpperCase();
   if (text === 'TRACE') return 'DEBUG';
   if (text === 'FATAL') return 'CRITICAL';
+  const python = /^LEVEL (\d{1,3})$/.exec(text);
+  if (python) return pythonLevel(Number(python[1]));
   return parseLevel(text) ?? 'INFO';
 }
 
@@ -82,9 +97,24 @@ export function serviceOf(res: Resource): string {
   return name || UNKNOWN_SERVICE;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const stringOr = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * loguru's `extra` (what `bind()` and `contextualize()` set), which Python's SDK (1.33 and later)
+ * sends as one kvlist attribute named `extra`: its fields are lifted to the top of `data`, where
+ * the design and our own library put bound fields (the record's own attributes win a clash).
+ */
+function liftExtra(attrs: Record<string, unknown>): Record<string, unknown> {
+  const { extra } = attrs;
+  if (!isObject(extra)) return attrs;
+  const { extra: _, ...rest } = attrs;
+  return { ...extra, ...rest };
+}
+
 /** A wire-format log (shared/api/wire.ts SystemLogSchema) for one OTLP record; the id comes later. */
 export function toWireLog(res: Resource, sc: InstrumentationScope, r: LogRecord, arrival: string) {
-  const attrs = attributes(r.attributes);
+  const attrs = liftExtra(attributes(r.attributes));
   const body = plain(r.body);
   const data: Record<string, unknown> = {
     ...attrs,
@@ -95,14 +125,15 @@ export function toWireLog(res: Resource, sc: InstrumentationScope, r: LogRecord,
     ...(r.spanId ? { span_id: r.spanId } : {}),
     ...(r.flags ? { trace_flags: r.flags } : {}),
   };
-  const eventName = r.eventName || (typeof attrs['event.name'] === 'string' ? (attrs['event.name'] as string) : undefined);
+  const eventName = r.eventName || stringOr(attrs['event.name']) || stringOr(attrs.event_type);
   return {
     service: serviceOf(res),
     level: levelOf(r.severityNumber, r.severityText),
     message: typeof body === 'string' ? body : body === null ? '' : JSON.stringify(body),
     data,
-    correlation_id: r.traceId ?? null,
-    event_type: eventName ?? null,
+    // A record outside a span keeps the correlation id the service set (loguru's contextualize).
+    correlation_id: r.traceId ?? stringOr(attrs.correlation_id)?.slice(0, 100) ?? null,
+    event_type: eventName?.slice(0, 50) ?? null,
     timestamp: nanosToIso(r.timeUnixNano) ?? nanosToIso(r.observedTimeUnixNano) ?? arrival,
   };
 }

@@ -13,6 +13,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../../shared/db/api-keys';
@@ -28,7 +29,13 @@ let key: string;
 beforeAll(async () => {
   db = await startScratchDatabase('otlp-logs');
   sql = createSql(db.url, { max: 2 });
-  worker = await startWorker({ port: await freePort(), databaseUrl: db.url, stdio: process.env.DEBUG_WORKER ? 'inherit' : 'ignore' });
+  worker = await startWorker({
+    port: await freePort(),
+    databaseUrl: db.url,
+    // The captured Python export below keeps the time it was made at (2026-12-06).
+    vars: { MAX_RECORD_AGE_DAYS: '3650' },
+    stdio: process.env.DEBUG_WORKER ? 'inherit' : 'ignore',
+  });
   key = (await createKey(sql, { service: '*', scopes: ['ingest'], name: 'otlp' })).key;
 }, 180_000);
 
@@ -263,6 +270,57 @@ describe('hand-made OTLP JSON requests', () => {
     expect(answer.partialSuccess.errorMessage).toMatch(/record 1: service/);
     expect((await rowsOf('otel-own')).map((r) => r.message)).toEqual(['mine']);
     expect(await rowsOf('otel-other')).toHaveLength(0);
+  });
+});
+
+describe('a Python service: loguru through the OpenTelemetry Python SDK (v1.44.0, captured)', () => {
+  // test/fixtures/otlp/python-loguru: the exact body the SDK's protobuf exporter sent for app.py.
+  const fixture = new URL('../../fixtures/otlp/python-loguru/', import.meta.url);
+
+  it('stores every record with the level loguru meant, bound fields in data and the correlation id it set', async () => {
+    const body = await readFile(new URL('export-1.bin', fixture));
+    const [{ headers }] = JSON.parse(await readFile(new URL('headers.json', fixture), 'utf8')) as [{ headers: Record<string, string> }];
+    const send = () =>
+      fetch(`${worker.url}/otlp/v1/logs`, {
+        method: 'POST',
+        headers: { 'Content-Type': headers['Content-Type']!, 'User-Agent': headers['User-Agent']!, Authorization: `Bearer ${key}` },
+        body,
+      });
+    const res = await send();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-protobuf');
+    expect((await res.arrayBuffer()).byteLength).toBe(0);
+    expect((await send()).status).toBe(200); // the exporter's retry: stored once
+
+    const rows = await sql<{ level: string; message: string; correlation_id: string | null; data: Record<string, unknown> }[]>`
+      SELECT level, message, correlation_id, data FROM logging.system_logs
+      WHERE service = 'execution' AND data->'resource'->>'telemetry.sdk.language' = 'python'
+      ORDER BY "timestamp"`;
+    expect(rows.map((r) => [r.message.split('\n')[0], r.level])).toEqual([
+      ['level trace', 'DEBUG'], // severity 0, text "Level 5"
+      ['level debug', 'DEBUG'],
+      ['level info', 'INFO'],
+      ['level success', 'INFO'], // severity 12, text "Level 25"
+      ['level warning', 'WARNING'],
+      ['level error', 'ERROR'],
+      ['level critical', 'CRITICAL'],
+      ['Order placed', 'INFO'],
+      ['inside contextualize', 'INFO'],
+      ['boom', 'ERROR'],
+      ['in span', 'INFO'],
+    ]);
+    const by = (m: string) => rows.find((r) => r.message.startsWith(m))!;
+    expect(by('Order placed').data).toMatchObject({ order_id: 'ORD-1', qty: 100, price: 101.25 });
+    expect(by('Order placed').data.extra).toBeUndefined();
+    expect(by('inside contextualize').correlation_id).toBe('trade-12345');
+    expect(by('in span')).toMatchObject({
+      correlation_id: 'd1baa17604bab31823580597eafeadd7',
+      data: { span_id: 'f175d6d4f5b05bbf', trace_flags: 3 },
+    });
+    expect(by('level info').correlation_id).toBeNull();
+    expect(by('boom').data).toMatchObject({ 'exception.type': 'ZeroDivisionError', 'exception.message': 'division by zero' });
+    expect(by('boom').message).toContain('ZeroDivisionError');
+    expect(by('level trace').data).toMatchObject({ severity: { number: 0, text: 'Level 5' }, 'code.line.number': expect.any(Number) });
   });
 });
 
