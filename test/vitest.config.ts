@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { TEXT_MODULES } from '../shared/cli/bundle';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** wrangler.toml's [[rules]] Text globs, for the app imported in Node: those files load as strings. */
-const TEXT_MODULES = /(uPlot\.iife\.min\.js|uPlot\.min\.css|swagger-ui-bundle\.js|swagger-ui\.css|\.browser\.js)$/;
 const textModules: Plugin = {
   name: 'text-modules',
   enforce: 'pre',
@@ -44,14 +44,27 @@ export default defineConfig({
       {
         extends: true,
         plugins: [textModules],
-        test: { root, name: 'node', include: ['test/node/**/*.test.ts'], exclude: ['test/node/alerting/**'], pool: 'forks' },
+        test: {
+          root,
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          exclude: ['test/node/alerting/**', 'test/node/hosts.test.ts'],
+          pool: 'forks',
+        },
       },
       {
-        // After the others (groupOrder): these start their own Postgres and `wrangler dev`, and on
-        // two cores their load would skew the timing assertions of the retention tests.
+        // After the others (groupOrder): these start their own Postgres, `wrangler dev` and the
+        // other hosts, and on two cores their load would skew the timing assertions of the
+        // retention tests.
         extends: true,
         plugins: [textModules],
-        test: { root, name: 'alerting', include: ['test/node/alerting/**/*.test.ts'], pool: 'forks', sequence: { groupOrder: 1 } },
+        test: {
+          root,
+          name: 'processes',
+          include: ['test/node/alerting/**/*.test.ts', 'test/node/hosts.test.ts'],
+          pool: 'forks',
+          sequence: { groupOrder: 1 },
+        },
       },
     ],
   },

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import type { PooledHostName } from '../dev/hosts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -21,10 +22,8 @@ const textModules: Plugin = {
   },
 };
 
-export type HostName = 'node' | 'deno';
-
 /** Bundles one host's entry; returns the output file's path. */
-export async function bundleHost(host: HostName): Promise<string> {
+export async function bundleHost(host: PooledHostName): Promise<string> {
   const outfile = path.join(root, 'dist', `${host}.mjs`);
   await build({
     entryPoints: [path.join(root, 'functions', `${host}.ts`)],
