@@ -37,6 +37,7 @@ export function createPooledHost(env: Record<string, string | undefined>): Poole
     max: settings.DB_POOL_MAX,
     idleTimeoutSeconds: settings.DB_IDLE_TIMEOUT_SECONDS,
     statementTimeoutMs: settings.DB_STATEMENT_TIMEOUT_MS,
+    queueTimeoutMs: settings.DB_QUEUE_TIMEOUT_MS,
   });
   const inflight = new Set<Promise<unknown>>();
   const track = (promise: Promise<unknown>) => {

@@ -82,6 +82,14 @@ export const PooledHostSchema = SettingsSchema.extend({
   DB_IDLE_TIMEOUT_SECONDS: int(20),
   /** Postgres' statement_timeout on the request pool's connections (jobs have their own client). */
   DB_STATEMENT_TIMEOUT_MS: int(15_000),
+  /**
+   * How long a request's query may wait for a connection of the pool (every one in a transaction
+   * or at its pipelining limit, or a new one still opening: the database slow to accept) before it
+   * fails, never sent, as a transient error: ingest then hands the batch to QStash (or answers 503)
+   * instead of hanging. A query pipelined behind a slow one is not limited by it (statement_timeout
+   * is). 0: wait as long as it takes.
+   */
+  DB_QUEUE_TIMEOUT_MS: int(5_000),
   /** On SIGTERM: how long in-flight requests and work after them may take before the pool is ended. */
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
 });

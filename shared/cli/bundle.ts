@@ -35,7 +35,7 @@ export async function bundleHost(host: PooledHostName): Promise<string> {
     sourcemap: 'linked',
     logLevel: 'warning',
     plugins: [textModules],
-    // Reached only inside workerd (shared/db/socket.ts, behind a runtime check).
+    // Only postgres.js's workerd build imports it, which a Node bundle does not contain.
     external: ['cloudflare:sockets'],
     // Bundled CommonJS dependencies call require() for Node built-ins; an ESM bundle has none.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },

@@ -13,6 +13,13 @@ export interface SqlOptions {
   idleTimeoutSeconds?: number;
   /** Postgres' `statement_timeout` for the client's connections, in ms. Default: the server's. */
   statementTimeoutMs?: number;
+  /**
+   * How long a query (or transaction, or reserve) may wait for a connection before it rejects with
+   * QUEUE_TIMEOUT, never sent, in ms (postgres.js 4's `queue_timeout`, in seconds). A query waits
+   * when every connection is in a transaction or reserved or has `max_pipeline` queries in flight,
+   * or for a new connection to open; otherwise it is pipelined on a busy one. Default: no limit.
+   */
+  queueTimeoutMs?: number;
 }
 
 /**
@@ -31,18 +38,14 @@ export function createSql(connectionString: string, options: SqlOptions = {}): S
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     idle_timeout: options.idleTimeoutSeconds ?? 20,
     ...(options.statementTimeoutMs ? { connection: { statement_timeout: options.statementTimeoutMs } } : {}),
+    ...(options.queueTimeoutMs ? { queue_timeout: options.queueTimeoutMs / 1000 } : {}),
     onnotice: () => {},
-    ...(inWorkerd() && !wantsTls(connectionString) ? { socket: workerdSocket() } : {}),
+    ...(inWorkerd() ? { socket: workerdSocket() } : {}),
   }) as unknown as Sql;
 }
 
 function inWorkerd(): boolean {
   return (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
-}
-
-function wantsTls(connectionString: string): boolean {
-  const mode = /[?&](sslmode|ssl)=([^&]*)/.exec(connectionString)?.[2];
-  return mode !== undefined && mode !== 'disable' && mode !== 'false';
 }
 
 /** Closes a client's connections, letting queries in flight finish. Never rejects. */

@@ -1,88 +1,56 @@
 /**
- * A plain-TCP socket for postgres.js inside workerd, over `cloudflare:sockets`.
- *
- * postgres.js ships its own (cf/polyfills.js), but closing it always leaves an unhandled rejection
- * ("Stream was cancelled", porsager/postgres#1202): its read loop reports the cancelled read as an
- * 'error' event after the connection has removed its listeners. This one reports a failure only
- * while somebody listens and treats a read cancelled by our own close as the end of the stream.
- * TLS connection strings keep using the built-in socket (see createSql).
+ * The socket postgres.js uses inside workerd: its own Workers socket (the `socket` export of its
+ * `workerd` build, over `cloudflare:sockets`, TLS included), with two changes.
  *
  * A server that accepts the connection and closes it without a byte (a proxy or pooler whose
- * database is down) is reported as an error: postgres.js reconnects at once, forever, when a
- * connection closes quietly while its first query waits, so the request would hang.
+ * database is down, as `wrangler dev`'s local Hyperdrive does) is reported as an ECONNRESET error.
+ * postgres.js 4 takes such a close for a transient CONNECTION_CLOSED and connects again with backoff
+ * until `connect_timeout` has passed (postgres.js 3 did so forever, and the request hung); as an
+ * error, the queries waiting for the connection reject at once and a batch goes to the fallback.
+ *
+ * A connection that cannot be opened rejects with ECONNREFUSED (workerd's own error has no code).
  */
-import { Buffer } from 'node:buffer';
-import { EventEmitter } from 'node:events';
+import type postgres from 'postgres';
 
-interface SocketOptions {
-  host: string[];
-  port: number[];
+type SocketFactory = NonNullable<postgres.Options<Record<string, never>>['socket']>;
+type SocketLike = Awaited<ReturnType<SocketFactory>>;
+type Emitter = SocketLike & { emit(event: string | symbol, ...args: unknown[]): boolean; destroyed?: boolean };
+
+export function workerdSocket(): SocketFactory {
+  return async (options, host, port) => {
+    // The workerd build of the module createSql already loaded (package.json's `workerd` condition).
+    const { socket } = (await import('postgres')) as unknown as { socket?: SocketFactory };
+    if (!socket) throw new Error("postgres.js's Workers build was not loaded: bundle with the `workerd` condition");
+    let stream: SocketLike;
+    try {
+      stream = await socket(options, host, port);
+    } catch (error) {
+      if (typeof (error as { code?: unknown }).code === 'string') throw error; // SSL_NOT_SUPPORTED and the like
+      throw Object.assign(new Error(`cannot connect to the database: ${(error as Error).message}`), { code: 'ECONNREFUSED', cause: error });
+    }
+    return quietCloseFails(stream as Emitter);
+  };
 }
 
-export function workerdSocket() {
-  return async (options: SocketOptions) => {
-    const { connect } = await import('cloudflare:sockets');
-    const raw = connect({ hostname: options.host[0]!, port: options.port[0]! });
-    // `closed` rejects when the connection fails; the read loop and `opened` report that already.
-    raw.closed.catch(() => {});
-    try {
-      await raw.opened;
-    } catch (error) {
-      throw Object.assign(new Error(`cannot connect to the database: ${(error as Error).message}`), { code: 'ECONNREFUSED' });
-    }
-    const writer = raw.writable.getWriter();
-    const reader = raw.readable.getReader();
-    const socket = new EventEmitter() as EventEmitter & Record<string, unknown>;
-    let closed = false;
-
-    const finish = () => {
-      if (closed) return;
-      closed = true;
-      socket.readyState = 'closed';
-      socket.emit('close');
-    };
-    const fail = (error: unknown) => {
-      if (!closed && socket.listenerCount('error') > 0) socket.emit('error', error);
-      finish();
-    };
-    const close = () => {
-      if (!closed) raw.close().catch(() => {}); // already closed by the peer: nothing left to do
-      finish();
-    };
-
-    Object.assign(socket, {
-      readyState: 'open',
-      host: options.host[0],
-      port: options.port[0],
-      write(data: Uint8Array, callback?: () => void) {
-        writer.write(data).then(callback, fail);
-        return true;
-      },
-      end(data?: Uint8Array) {
-        if (data) writer.write(data).then(close, close);
-        else close();
-      },
-      destroy: close,
-    });
-
-    void (async () => {
-      let received = 0;
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          received += value.byteLength;
-          socket.emit('data', Buffer.from(value));
-        }
-        if (received === 0 && !closed) {
-          fail(Object.assign(new Error('the database closed the connection before answering'), { code: 'ECONNRESET' }));
-        }
-      } catch (error) {
-        fail(error);
-      }
-      finish();
-    })();
-
-    return socket;
+/** Emits ECONNRESET before 'close' when the peer closed a connection that never sent a byte. */
+function quietCloseFails(stream: Emitter): SocketLike {
+  const emit = stream.emit.bind(stream);
+  const end = stream.end.bind(stream);
+  let received = 0;
+  let failed = false;
+  let ended = false; // ended by us (a cancel request's connection never gets a byte back)
+  stream.end = (data?: Uint8Array) => {
+    ended = true;
+    return end(data);
   };
+  stream.emit = (event: string | symbol, ...args: unknown[]) => {
+    if (event === 'data') received += (args[0] as Uint8Array).byteLength;
+    else if (event === 'error') failed = true;
+    else if (event === 'close' && received === 0 && !failed && !ended && !stream.destroyed) {
+      failed = true;
+      emit('error', Object.assign(new Error('the database closed the connection before answering'), { code: 'ECONNRESET' }));
+    }
+    return emit(event, ...args);
+  };
+  return stream;
 }

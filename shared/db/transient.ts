@@ -22,13 +22,19 @@ const TRANSIENT_CLIENT_CODES = new Set([
   'ETIMEDOUT',
   'EHOSTUNREACH',
 ]);
+/**
+ * postgres.js 4's timeouts: QUEUE_TIMEOUT (no connection was free within `queue_timeout`; the query
+ * was never sent) and QUERY_TIMEOUT (`query_timeout` ran out and the query was canceled). Like a
+ * statement timeout, they are the database being busy, not gone (see isConnectionLost).
+ */
+const TRANSIENT_TIMEOUT_CODES = new Set(['QUEUE_TIMEOUT', 'QUERY_TIMEOUT']);
 const TRANSIENT_MESSAGES = /connect|network|socket|stream was cancelled|timed? ?out|refused|reset/i;
 
 export function isTransientDbError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
-    if (TRANSIENT_CLIENT_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;
+    if (TRANSIENT_CLIENT_CODES.has(code) || TRANSIENT_TIMEOUT_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;
     if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE_CLASSES.some((c) => code.startsWith(c));
   }
   // Socket failures inside workerd surface as plain errors without a code.
@@ -45,5 +51,7 @@ export function isConnectionLost(error: unknown): boolean {
   if (!isTransientDbError(error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return true; // workerd's socket failures carry no code
+  // A query timed out because the server did not even answer its cancel: the connection was closed.
+  if (code === 'QUERY_TIMEOUT') return (error as { cause?: { code?: unknown } }).cause?.code === 'CANCEL_UNANSWERED';
   return TRANSIENT_CLIENT_CODES.has(code) || CONNECTION_SQLSTATES.some((c) => code.startsWith(c));
 }
