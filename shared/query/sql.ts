@@ -50,6 +50,21 @@ function conditions(sql: Sql, f: LogFilter, cursor: LogCursor | undefined) {
     ${cursor ? sql`AND ("timestamp", id) < (${cursor.timestamp}::timestamptz, ${cursor.id}::uuid)` : sql``}`;
 }
 
+/** The levels and event type whose rows retention keeps longer: they sit in the `extended` partitions only. */
+const EXTENDED_LEVELS = new Set(['ERROR', 'CRITICAL']);
+const EXTENDED_EVENT_TYPE = 'trading';
+
+/**
+ * `AND retention_class = 'extended'` when the filter can only match rows of that class (levels
+ * within ERROR and CRITICAL, or event_type trading; logging.retention_class() in the migrations),
+ * written as a constant so the planner prunes every `standard` partition. Without it, each
+ * standard partition's index is searched for rows it cannot hold.
+ */
+function classCondition(sql: Sql, f: LogFilter) {
+  const extendedOnly = (f.levels?.length && f.levels.every((l) => EXTENDED_LEVELS.has(l))) || f.eventType === EXTENDED_EVENT_TYPE;
+  return extendedOnly ? sql`AND retention_class = 'extended'` : sql``;
+}
+
 /** The /v1/logs filters as SQL conditions (each `AND …`), for other features' queries of system_logs. */
 export function logConditions(sql: Sql, f: LogFilter) {
   return conditions(sql, f, undefined);
@@ -64,12 +79,13 @@ export async function searchLogs(sql: Sql, filter: LogFilter, cursor: LogCursor 
   // Inside each branch the order is the table's timestamp column (s."timestamp", served by the
   // index), not the formatted text column of the same name; outside, the text sorts as the time does.
   const cols = sql`id::text, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp", received_at, service, level, message, data, correlation_id, event_type`;
+  const where = () => sql`${classCondition(sql, filter)} ${conditions(sql, filter, cursor)}`;
   return sql<StoredLog[]>`
     SELECT * FROM (
-      (SELECT ${cols}, false AS archived FROM logging.system_logs s WHERE true ${conditions(sql, filter, cursor)}
+      (SELECT ${cols}, false AS archived FROM logging.system_logs s WHERE true ${where()}
        ORDER BY s."timestamp" DESC, s.id DESC LIMIT ${top})
       UNION ALL
-      (SELECT ${cols}, true AS archived FROM logging.archived_system_logs s WHERE true ${conditions(sql, filter, cursor)}
+      (SELECT ${cols}, true AS archived FROM logging.archived_system_logs s WHERE true ${where()}
        ORDER BY s."timestamp" DESC, s.id DESC LIMIT ${top})
     ) t ORDER BY t."timestamp" DESC, t.id DESC LIMIT ${top}`;
 }
@@ -173,9 +189,9 @@ export async function errorStats(
   service?: string,
 ): Promise<{ byService: ErrorStat[]; buckets: { bucket: string; count: number }[] }> {
   const errors = sql`
-    SELECT service, level, "timestamp" FROM logging.system_logs WHERE level IN ('ERROR', 'CRITICAL') AND "timestamp" > ${since}::timestamptz ${service ? sql`AND service = ${service}` : sql``}
+    SELECT service, level, "timestamp" FROM logging.system_logs WHERE level IN ('ERROR', 'CRITICAL') AND retention_class = 'extended' AND "timestamp" > ${since}::timestamptz ${service ? sql`AND service = ${service}` : sql``}
     UNION ALL
-    SELECT service, level, "timestamp" FROM logging.archived_system_logs WHERE level IN ('ERROR', 'CRITICAL') AND "timestamp" > ${since}::timestamptz ${service ? sql`AND service = ${service}` : sql``}`;
+    SELECT service, level, "timestamp" FROM logging.archived_system_logs WHERE level IN ('ERROR', 'CRITICAL') AND retention_class = 'extended' AND "timestamp" > ${since}::timestamptz ${service ? sql`AND service = ${service}` : sql``}`;
   const byService = await sql<ErrorStat[]>`
     SELECT service, level, count(*)::int AS count, to_char(max("timestamp") AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_occurrence
     FROM (${errors}) e GROUP BY service, level ORDER BY count DESC`;
