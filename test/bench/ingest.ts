@@ -1,10 +1,12 @@
 /**
- * npm run bench:ingest [-- --records 200000 --batch 1000 --concurrency 4 --rounds 3 --gzip
- *                         --copy-timeout 60 --timeout 900]
+ * npm run bench:ingest [-- --host workers|node|deno|all --records 200000 --batch 1000 --concurrency 4
+ *                         --rounds 3 --gzip --copy-timeout 60 --timeout 900]
  *
- * Posts N system logs through the Worker under `wrangler dev` (auth, validation, idempotent
- * insert all in place), then writes the same rows with COPY into the same, emptied table and
- * indexes: the physical limit of this machine. Prints both rates and their ratio.
+ * Posts N system logs through each host named (the Worker under `wrangler dev`, the bundled Node
+ * and Deno hosts with their pool; default workers; a comma list or `all`) with auth, validation
+ * and the idempotent insert in place, then writes the same rows with COPY into the same, emptied
+ * table and indexes: the physical limit of this machine. Prints the rates and the ratios to COPY,
+ * the hosts and COPY side by side in each round.
  *
  * The COPY writes exactly the columns ingest writes (shared/ingest/sql.ts, insertBatch), including
  * retention_class, computed here as logging.retention_class(level, event_type) computes it.
@@ -21,7 +23,9 @@ import http from 'node:http';
 import { createSql, type Sql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/api-keys';
 import { freePort, migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
-import { startWorker, type WorkerProcess } from '../../shared/dev/wrangler';
+import { startWorker } from '../../shared/dev/wrangler';
+import { startHost, type PooledHostName } from '../../shared/dev/hosts';
+import { bundleHost } from '../../shared/cli/bundle';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +34,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     gzip: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
+    host: { type: 'string', default: 'workers' },
     'copy-timeout': { type: 'string', default: '60' },
     timeout: { type: 'string', default: '900' },
   },
@@ -50,6 +55,15 @@ for (const [name, v] of Object.entries({
 })) {
   if (!Number.isFinite(v) || v <= 0) {
     console.error(`--${name} must be a positive number`);
+    process.exit(2);
+  }
+}
+
+type Host = 'workers' | PooledHostName;
+const HOSTS: Host[] = values.host === 'all' ? ['workers', 'node', 'deno'] : (values.host!.split(',') as Host[]);
+for (const h of HOSTS) {
+  if (!['workers', 'node', 'deno'].includes(h)) {
+    console.error(`--host must be workers, node, deno, a comma list of them or all; got ${values.host}`);
     process.exit(2);
   }
 }
@@ -233,12 +247,12 @@ async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promis
 }
 
 /** What main started, stopped in reverse order by cleanup(), whether main ends, fails or times out. */
-const started: { db?: Database; sql?: Sql; worker?: WorkerProcess } = {};
+const started: { db?: Database; sql?: Sql; hosts: { name: Host; url: string; stop(): Promise<void> }[] } = { hosts: [] };
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   return (cleaning ??= (async () => {
     agent.destroy();
-    if (started.worker) await bounded(started.worker.stop(), 20_000, 'stopping wrangler dev');
+    for (const host of started.hosts) await bounded(host.stop(), 20_000, `stopping the ${host.name} host`);
     // A connection left in a COPY that never settled is closed after 5 s instead of waited for.
     if (started.sql) await bounded(started.sql.end({ timeout: 5 }), 20_000, 'closing the database connections');
     if (started.db) await bounded(started.db.stop(), 30_000, 'stopping the scratch Postgres');
@@ -252,7 +266,15 @@ async function main() {
   const sql = (started.sql = createSql(url, { max: CONCURRENCY + 1 }));
   await checkRetentionClass(sql);
   const { key } = await createKey(sql, { service: '*', name: 'bench' });
-  const worker = (started.worker = await startWorker({ port: await freePort(), databaseUrl: url, stdio: 'ignore' }));
+  for (const name of HOSTS) {
+    const port = await freePort();
+    if (name !== 'workers') await bundleHost(name);
+    const host =
+      name === 'workers'
+        ? await startWorker({ port, databaseUrl: url, stdio: 'ignore' })
+        : await startHost(name, { port, databaseUrl: url, stdio: 'ignore' });
+    started.hosts.push({ name, url: host.url, stop: () => host.stop() });
+  }
   const rows = makeRows(N);
   const batches = chunks(rows, BATCH);
   const bodies = batches.map((b) => (values.gzip ? gzipSync(JSON.stringify({ logs: b })) : JSON.stringify({ logs: b })));
@@ -262,49 +284,62 @@ async function main() {
     ...(values.gzip ? { 'content-encoding': 'gzip' } : {}),
   };
   console.log(
-    `${N} system logs, batches of ${BATCH}, concurrency ${CONCURRENCY}, ${values.gzip ? 'gzip' : 'plain JSON'} bodies; ${os.cpus().length} cores`,
+    `${N} system logs, batches of ${BATCH}, concurrency ${CONCURRENCY}, ${values.gzip ? 'gzip' : 'plain JSON'} bodies; ` +
+      `hosts ${HOSTS.join(', ')}; ${os.cpus().length} cores`,
   );
 
-  // Warm-up, not counted: 20 batches through each path (JIT, caches), as a running service is.
-  const warm = chunks(makeRows(20 * BATCH), BATCH);
-  await pool(warm, CONCURRENCY, async (b) => {
-    await post(`${worker.url}/v1/ingest`, { ...headers, 'content-encoding': 'identity' }, JSON.stringify({ logs: b }));
-  });
+  // Warm-up, not counted: 20 batches through each path (JIT, caches, pools), as a running service is.
+  for (const host of started.hosts) {
+    await pool(chunks(makeRows(20 * BATCH), BATCH), CONCURRENCY, async (b) => {
+      await post(`${host.url}/v1/ingest`, { ...headers, 'content-encoding': 'identity' }, JSON.stringify({ logs: b }));
+    });
+  }
   await copyRows(sql, chunks(makeRows(20 * BATCH), BATCH));
 
-  const ratios: number[] = [];
+  const ratios = new Map<Host, number[]>(HOSTS.map((h) => [h, []]));
   for (let round = 1; round <= ROUNDS; round++) {
-    await sql`TRUNCATE logging.system_logs`;
-    await sql`CHECKPOINT`;
-    let t0 = performance.now();
-    await pool(bodies, CONCURRENCY, async (body) => {
-      const res = await post(`${worker.url}/v1/ingest`, headers, body);
-      const json = JSON.parse(res.text) as { accepted?: number };
-      if (res.status !== 200 || json.accepted !== BATCH) throw new Error(`ingest answered ${res.status}: ${res.text.slice(0, 300)}`);
-    });
-    const workerSeconds = (performance.now() - t0) / 1000;
-    const stored = await count(sql);
-    if (stored !== N) throw new Error(`expected ${N} rows after ingest, found ${stored}`);
+    const rates = new Map<Host, number>();
+    for (const host of started.hosts) {
+      await sql`TRUNCATE logging.system_logs`;
+      await sql`CHECKPOINT`;
+      const t0 = performance.now();
+      await pool(bodies, CONCURRENCY, async (body) => {
+        const res = await post(`${host.url}/v1/ingest`, headers, body);
+        const json = JSON.parse(res.text) as { accepted?: number };
+        if (res.status !== 200 || json.accepted !== BATCH)
+          throw new Error(`${host.name} answered ${res.status}: ${res.text.slice(0, 300)}`);
+      });
+      rates.set(host.name, N / ((performance.now() - t0) / 1000));
+      const stored = await count(sql);
+      if (stored !== N) throw new Error(`expected ${N} rows after ingest through ${host.name}, found ${stored}`);
+    }
 
     await sql`TRUNCATE logging.system_logs`;
     await sql`CHECKPOINT`;
-    t0 = performance.now();
+    const t0 = performance.now();
     await copyRows(sql, batches);
-    const copySeconds = (performance.now() - t0) / 1000;
+    const copyRate = N / ((performance.now() - t0) / 1000);
     if ((await count(sql)) !== N) throw new Error('COPY stored the wrong number of rows');
 
-    const workerRate = N / workerSeconds;
-    const copyRate = N / copySeconds;
-    ratios.push(workerRate / copyRate);
+    const parts = HOSTS.map((h) => {
+      ratios.get(h)!.push(rates.get(h)! / copyRate);
+      return `${h} ${rates.get(h)!.toFixed(0)}/s (${(rates.get(h)! / copyRate).toFixed(2)})`;
+    });
+    console.log(`round ${round}: ${parts.join(', ')}, COPY ${copyRate.toFixed(0)}/s`);
+  }
+  // The table as COPY left it: N rows of ingest's columns, with every index (for the capacity model).
+  const [size] = await sql<{ heap: string; indexes: string }[]>`
+    SELECT sum(pg_table_size(relid))::text AS heap, sum(pg_indexes_size(relid))::text AS indexes
+    FROM pg_partition_tree('logging.system_logs') WHERE isleaf`;
+  console.log(
+    `bytes per stored record: heap (with TOAST) ${(Number(size!.heap) / N).toFixed(0)}, indexes ${(Number(size!.indexes) / N).toFixed(0)}`,
+  );
+  for (const h of HOSTS) {
+    const sorted = [...ratios.get(h)!].sort((a, b) => a - b);
     console.log(
-      `round ${round}: worker ${workerRate.toFixed(0)} records/s (${workerSeconds.toFixed(2)} s), ` +
-        `COPY ${copyRate.toFixed(0)} records/s (${copySeconds.toFixed(2)} s), ratio ${(workerRate / copyRate).toFixed(2)}`,
+      `ratio ${h} / COPY: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} (min ${sorted[0]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)}) over ${ROUNDS} rounds`,
     );
   }
-  const sorted = [...ratios].sort((a, b) => a - b);
-  console.log(
-    `ratio worker / COPY: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} (min ${sorted[0]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)}) over ${ROUNDS} rounds`,
-  );
 }
 
 // The whole benchmark has a deadline too: a request or a COPY that hangs must not hang the run.

@@ -1,10 +1,12 @@
 /**
- * npm run bench:query [-- --rows 5000000 --days 30 --runs 100]
+ * npm run bench:query [-- --rows 5000000 --days 30 --runs 100 --host workers|node|deno|all --timeout 1800]
  *
  * Loads rows system logs (and a fifth as many metrics) over `days` days, then measures p50/p95 of
- * the read API's queries, each twice: the SQL alone (shared/query/sql.ts on a pooled connection)
- * and end to end through the Worker under `wrangler dev` (auth, validation, a new connection per
- * request locally): a correlation-id lookup, a filtered search page, and the two stats queries.
+ * the read API's queries: the SQL alone (shared/query/sql.ts on a pooled connection) and end to
+ * end through each host named (default all): the Worker under `wrangler dev` (a new connection per
+ * request locally) and the bundled Node and Deno hosts (their pool). The queries: a correlation-id
+ * lookup, the first query of an incident (one service's errors, newest first), the needle (a
+ * service with no match), a filtered page, a text search, and the two stats queries.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -13,14 +15,28 @@ import { createKey } from '../../shared/db/api-keys';
 import { errorStats, performanceStats, searchLogs, traceEvents } from '../../shared/query/sql';
 import { freePort, startScratchDatabase } from '../../shared/dev/postgres';
 import { startWorker } from '../../shared/dev/wrangler';
+import { startHost, type PooledHostName } from '../../shared/dev/hosts';
+import { bundleHost } from '../../shared/cli/bundle';
 
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '5000000' },
     days: { type: 'string', default: '30' },
     runs: { type: 'string', default: '100' },
+    host: { type: 'string', default: 'all' },
+    timeout: { type: 'string', default: '1800' },
   },
 });
+type Host = 'workers' | PooledHostName;
+const HOSTS: Host[] = values.host === 'all' ? ['workers', 'node', 'deno'] : (values.host!.split(',') as Host[]);
+if (!HOSTS.every((h) => ['workers', 'node', 'deno'].includes(h))) {
+  console.error(`--host must be workers, node, deno, a comma list of them or all; got ${values.host}`);
+  process.exit(2);
+}
+setTimeout(() => {
+  console.error(`bench:query did not finish within ${values.timeout} s (--timeout)`);
+  process.exit(1);
+}, Number(values.timeout) * 1000).unref();
 const ROWS = Number(values.rows);
 const DAYS = Number(values.days);
 const RUNS = Number(values.runs);
@@ -40,6 +56,8 @@ async function time(fn: (i: number) => Promise<unknown>): Promise<{ p50: number;
   }
   return { p50: pct(t, 50), p95: pct(t, 95) };
 }
+
+const fmt = (t: { p50: number; p95: number }) => `p50 ${t.p50.toFixed(1)} / p95 ${t.p95.toFixed(1)} ms`;
 
 async function main() {
   const db = await startScratchDatabase('bench-query');
@@ -71,35 +89,63 @@ async function main() {
     );
 
     const { key } = await createKey(sql, { service: '*', scopes: ['read'], name: 'bench' });
-    const worker = await startWorker({ port: await freePort(), databaseUrl: db.url, stdio: 'ignore' });
+    const hosts: { name: Host; url: string; stop(): Promise<void> }[] = [];
     try {
+      for (const name of HOSTS) {
+        const port = await freePort();
+        if (name !== 'workers') await bundleHost(name);
+        const h =
+          name === 'workers'
+            ? await startWorker({ port, databaseUrl: db.url, stdio: 'ignore' })
+            : await startHost(name, { port, databaseUrl: db.url, stdio: 'ignore' });
+        hosts.push({ name, url: h.url, stop: () => h.stop() });
+      }
       const since24h = new Date(Date.now() - 86_400_000).toISOString();
       const cid = (i: number) => `trade-${(i * 7919) % (ROWS / 8)}`;
-      const api = (p: string) =>
-        fetch(`${worker.url}${p}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => {
+      const api = (base: string, p: string) =>
+        fetch(`${base}${p}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => {
           if (!r.ok) throw new Error(`${p}: ${r.status}`);
           return r.json();
         });
-      const cases: [string, (i: number) => Promise<unknown>, (i: number) => Promise<unknown>][] = [
-        ['correlation-id lookup (trace)', (i) => traceEvents(sql, cid(i)), (i) => api(`/v1/traces/${cid(i)}`)],
+      const ERRORS = ['ERROR', 'CRITICAL'];
+      // [name, the SQL, the API path]; the path may depend on the run.
+      const cases: [string, (i: number) => Promise<unknown>, ((i: number) => string) | undefined][] = [
+        ['correlation-id lookup (trace)', (i) => traceEvents(sql, cid(i)), (i) => `/v1/traces/${cid(i)}`],
+        [
+          "one service's errors, newest first (100 rows)",
+          () => searchLogs(sql, { services: ['execution'], levels: ERRORS }, undefined, 100),
+          () => '/v1/logs?service=execution&level=ERROR&limit=100',
+        ],
+        [
+          'the same without class pruning (a third level no row has)',
+          () => searchLogs(sql, { services: ['execution'], levels: [...ERRORS, 'NONE'] }, undefined, 100),
+          undefined,
+        ],
+        [
+          'needle: a service with no error at all',
+          () => searchLogs(sql, { services: ['notification'], levels: ERRORS }, undefined, 100),
+          () => '/v1/logs?service=notification&level=ERROR&limit=100',
+        ],
         [
           'filtered search page (service, level ≥ WARNING, data.symbol, 50 rows)',
-          () =>
-            searchLogs(sql, { services: ['execution'], levels: ['WARNING', 'ERROR', 'CRITICAL'], data: { symbol: 'AAPL' } }, undefined, 50),
-          () => api('/v1/logs?service=execution&level=warning&data.symbol=AAPL&limit=50'),
+          () => searchLogs(sql, { services: ['execution'], levels: ['WARNING', ...ERRORS], data: { symbol: 'AAPL' } }, undefined, 50),
+          () => '/v1/logs?service=execution&level=warning&data.symbol=AAPL&limit=50',
         ],
-        ['performance stats (24 h)', () => performanceStats(sql, since24h, {}), () => api('/v1/stats/performance?window=24h')],
-        ['error stats (24 h)', () => errorStats(sql, since24h, 1440), () => api('/v1/stats/errors?window=24h')],
+        [
+          'text search (q, one service, 100 rows)',
+          (i) => searchLogs(sql, { services: ['risk_management'], text: `to venue ${i % 9}` }, undefined, 100),
+          (i) => `/v1/logs?service=risk_management&q=${encodeURIComponent(`to venue ${i % 9}`)}&limit=100`,
+        ],
+        ['performance stats (24 h)', () => performanceStats(sql, since24h, {}), () => '/v1/stats/performance?window=24h'],
+        ['error stats (24 h)', () => errorStats(sql, since24h, 1440), () => '/v1/stats/errors?window=24h'],
       ];
-      for (const [name, db, http] of cases) {
-        const a = await time(db);
-        const b = await time(http);
-        console.log(
-          `${name}: SQL p50 ${a.p50.toFixed(1)} ms, p95 ${a.p95.toFixed(1)} ms; through the Worker p50 ${b.p50.toFixed(1)} ms, p95 ${b.p95.toFixed(1)} ms`,
-        );
+      for (const [name, query, path] of cases) {
+        const parts = [`SQL ${fmt(await time(query))}`];
+        if (path) for (const h of hosts) parts.push(`${h.name} ${fmt(await time((i) => api(h.url, path(i))))}`);
+        console.log(`${name}: ${parts.join('; ')}`);
       }
     } finally {
-      await worker.stop();
+      for (const h of hosts) await h.stop();
     }
   } finally {
     await sql.end();
