@@ -37,16 +37,7 @@ export function createSql(connectionString: string, options: SqlOptions = {}): S
     fetch_types: false,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     idle_timeout: options.idleTimeoutSeconds ?? 20,
-    connection: {
-      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-      // postgres.js prepares every statement, and after five runs Postgres may switch to a generic
-      // plan that cannot see the parameters: it then prunes no partition when planning and guesses
-      // a service's share of rows, so the search for a service with no match walks every row by
-      // time (5 M logs: 1.2 s against 11 ms planned for its values). A long-lived pool would keep
-      // that plan; a Worker's connection is new for each request, so its first runs are custom
-      // anyway, and Hyperdrive is not sent a setting it may not pass on.
-      ...(inWorkerd() ? {} : { plan_cache_mode: 'force_custom_plan' }),
-    },
+    ...(options.statementTimeoutMs ? { connection: { statement_timeout: options.statementTimeoutMs } } : {}),
     ...(options.queueTimeoutMs ? { queue_timeout: options.queueTimeoutMs / 1000 } : {}),
     onnotice: () => {},
     ...(inWorkerd() ? { socket: workerdSocket() } : {}),
