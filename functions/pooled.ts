@@ -33,12 +33,17 @@ export interface PooledHost {
  */
 export function createPooledHost(env: Record<string, string | undefined>): PooledHost {
   const settings = parseConfig(PooledHostSchema, env, 'configuration');
-  const pool = createSql(settings.DATABASE_URL, {
+  const poolOptions = {
     max: settings.DB_POOL_MAX,
     idleTimeoutSeconds: settings.DB_IDLE_TIMEOUT_SECONDS,
     statementTimeoutMs: settings.DB_STATEMENT_TIMEOUT_MS,
     queueTimeoutMs: settings.DB_QUEUE_TIMEOUT_MS,
-  });
+  };
+  const pool = createSql(settings.DATABASE_URL, poolOptions);
+  // A replica that is down is found out within 2 s, and the read goes to the primary.
+  const replica = settings.READ_DATABASE_URL
+    ? createSql(settings.READ_DATABASE_URL, { ...poolOptions, connectTimeoutSeconds: 2 })
+    : undefined;
   const inflight = new Set<Promise<unknown>>();
   const track = (promise: Promise<unknown>) => {
     const settled = promise.then(
@@ -50,7 +55,11 @@ export function createPooledHost(env: Record<string, string | undefined>): Poole
   };
   const app = createApp({
     settings,
-    database: { acquire: () => pool, release: async () => {} },
+    database: {
+      acquire: () => pool,
+      release: async () => {},
+      ...(replica ? { acquireReplica: () => replica } : {}),
+    },
     defer: (_c, promise) => track(promise),
   });
 
@@ -82,7 +91,7 @@ export function createPooledHost(env: Record<string, string | undefined>): Poole
       });
       await Promise.race([Promise.allSettled([...inflight]), bound]);
       clearTimeout(timer);
-      await pool.end({ timeout: 1 }).catch(() => {});
+      await Promise.all([pool.end({ timeout: 1 }).catch(() => {}), replica?.end({ timeout: 1 }).catch(() => {})]);
     },
   };
 }

@@ -13,6 +13,11 @@ export interface Database {
   acquire(): Sql;
   /** After the response: ends a per-request client; does nothing for a shared pool. Never rejects. */
   release(sql: Sql): Promise<void>;
+  /**
+   * A client of the read replica, when there is one (READ_DATABASE_URL, the HYPERDRIVE_READ
+   * binding): the query API reads there and falls back to the primary when it cannot be reached.
+   */
+  acquireReplica?(): Sql;
 }
 
 /** What the runtime provides to `createApp`. */
@@ -32,6 +37,11 @@ export interface AppEnv {
     settings: Settings;
     database: Database;
     sql: Sql;
+    /**
+     * Runs a query-API read on the replica (the primary when there is none, or it cannot be
+     * reached; the answer's `X-Read-From` header says which).
+     */
+    read: <T>(query: (sql: Sql) => Promise<T>) => Promise<T>;
     defer: (promise: Promise<unknown>) => void;
     apiKey: ApiKey;
     /** The service's own logger: WARNING+ to the console, everything to its own tables. */

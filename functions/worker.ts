@@ -14,7 +14,12 @@ import type { Database } from './types';
 type App = ReturnType<typeof createApp>;
 
 function hyperdrive(env: WorkerEnv): Database {
-  return { acquire: () => createSql(env.HYPERDRIVE.connectionString), release: (sql) => releaseSql(sql) };
+  const replica = env.HYPERDRIVE_READ;
+  return {
+    acquire: () => createSql(env.HYPERDRIVE.connectionString),
+    release: (sql) => releaseSql(sql),
+    ...(replica ? { acquireReplica: () => createSql(replica.connectionString) } : {}),
+  };
 }
 
 const apps = new WeakMap<Env, App>();

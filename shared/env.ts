@@ -60,6 +60,13 @@ export const WorkerEnvSchema = z.object({
     (v) => typeof v === 'object' && v !== null && typeof (v as Hyperdrive).connectionString === 'string',
     'HYPERDRIVE binding is missing (see [[hyperdrive]] in wrangler.toml)',
   ),
+  /** Optional: a second Hyperdrive configuration, on a read replica, for the query API. */
+  HYPERDRIVE_READ: z
+    .custom<Hyperdrive>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as Hyperdrive).connectionString === 'string',
+      'HYPERDRIVE_READ must be a Hyperdrive binding',
+    )
+    .optional(),
   ...SettingsSchema.shape,
 });
 
@@ -73,6 +80,12 @@ export type WorkerEnv = z.output<typeof WorkerEnvSchema>;
 export const PooledHostSchema = SettingsSchema.extend({
   /** The Postgres the service writes to (required). */
   DATABASE_URL: z.string({ error: 'DATABASE_URL is required: the Postgres the service writes to' }).min(1),
+  /**
+   * A read replica of it for the query API (logs, traces, stats, the dashboard), so incident
+   * queries never compete with ingest; reads fall back to the primary while it cannot be reached.
+   * Unset: everything on DATABASE_URL.
+   */
+  READ_DATABASE_URL: z.string().min(1).optional(),
   PORT: int(8787, 1),
   /** Interface to listen on; `0.0.0.0` (every interface, as in a container) unless set. */
   HOSTNAME: z.string().min(1).default('0.0.0.0'),

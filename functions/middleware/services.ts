@@ -1,10 +1,11 @@
 import { createMiddleware } from 'hono/factory';
+import { readPreferReplica } from '../../shared/db/read';
 import { createServiceLogging, emptyTally, recordIngestTally, SERVICE_NAME } from '../../shared/ingest';
 import type { AppDeps, AppEnv } from '../types';
 
 /**
  * Puts the per-request services on the context: the settings, a database client (lazy: it
- * connects on its first query), `defer` for work after the response, and the service's own
+ * connects on its first query), `read` for the query API (on the replica when there is one), `defer` for work after the response, and the service's own
  * logger, and the request's ingest tally. After the response the tally is added to the per-minute
  * counters and the logger flushed (within 5 s), and then the client released,
  * through `defer` (awaiting `sql.end()` inline can fail inside workerd).
@@ -15,10 +16,16 @@ import type { AppDeps, AppEnv } from '../types';
 export function services(deps: AppDeps) {
   return createMiddleware<AppEnv>(async function services(c, next) {
     const sql = deps.database.acquire();
+    const replica = deps.database.acquireReplica?.();
     const defer = (promise: Promise<unknown>) => deps.defer(c, promise);
     c.set('settings', deps.settings);
     c.set('database', deps.database);
     c.set('sql', sql);
+    c.set('read', async (query) => {
+      const { value, source } = await readPreferReplica(replica, sql, query);
+      c.header('X-Read-From', source);
+      return value;
+    });
     c.set('defer', defer);
     const tally = emptyTally();
     c.set('tally', tally);
@@ -28,7 +35,11 @@ export function services(deps: AppDeps) {
       await next();
     } finally {
       const writes = [recordIngestTally(sql, tally), logging.flush({ timeoutMs: 5_000 })];
-      defer(Promise.allSettled(writes).finally(() => deps.database.release(sql)));
+      defer(
+        Promise.allSettled(writes).finally(() =>
+          Promise.all([deps.database.release(sql), replica ? deps.database.release(replica) : undefined]),
+        ),
+      );
     }
   });
 }

@@ -117,7 +117,8 @@ export function registerLogs(app: App) {
   app.openapi(route, async (c) => {
     const q = c.req.valid('query');
     const filter = filterFromQuery(q, c.get('apiKey').service);
-    const rows = await searchLogs(c.get('sql'), filter, q.cursor ? decodeCursor(q.cursor) : undefined, q.limit);
+    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const rows = await c.get('read')((sql) => searchLogs(sql, filter, cursor, q.limit));
     const last = rows.at(-1);
     const logs = rows.map((r) => ({ ...r, received_at: new Date(r.received_at).toISOString() })) as LogsPage['logs'];
     return c.json({ logs, nextCursor: rows.length === q.limit && last ? encodeToken([last.timestamp, last.id]) : null }, 200);

@@ -126,19 +126,19 @@ export function registerStats(app: App) {
   app.openapi(performanceRoute, async (c) => {
     const q = c.req.valid('query');
     const filter = { service: scopedService(c.get('apiKey').service, q.service), operation: q.operation };
-    return c.json({ window: q.window, operations: await performanceStats(c.get('sql'), span(q.window).since, filter) }, 200);
+    return c.json({ window: q.window, operations: await c.get('read')((sql) => performanceStats(sql, span(q.window).since, filter)) }, 200);
   });
   app.openapi(latencyRoute, async (c) => {
     const q = c.req.valid('query');
     const { since, bucketSeconds } = span(q.window);
     const filter = { service: scopedService(c.get('apiKey').service, q.service), operation: q.operation };
-    const series = await latencySeries(c.get('sql'), since, bucketSeconds, filter);
+    const series = await c.get('read')((sql) => latencySeries(sql, since, bucketSeconds, filter));
     return c.json({ window: q.window, bucket_seconds: bucketSeconds, series }, 200);
   });
   app.openapi(errorsRoute, async (c) => {
     const q = c.req.valid('query');
     const { since, bucketSeconds } = span(q.window);
-    const stats = await errorStats(c.get('sql'), since, bucketSeconds, scopedService(c.get('apiKey').service, q.service));
+    const stats = await c.get('read')((sql) => errorStats(sql, since, bucketSeconds, scopedService(c.get('apiKey').service, q.service)));
     return c.json({ window: q.window, bucket_seconds: bucketSeconds, by_service: stats.byService, buckets: stats.buckets }, 200);
   });
 }

@@ -37,6 +37,8 @@ export function registerTail(app: App, options: TailOptions = {}) {
 
     return streamSSE(c, async (stream) => {
       // Its own client: the request's one is released when the handler returns, the stream goes on.
+      // On the primary, never the replica: the tail re-reads a 5 s window of arrival times so a
+      // batch that commits late is not missed, and a replica lagging by more would skip rows.
       const sql = database.acquire();
       const sent = new Map<string, number>();
       const until = Date.now() + maxDurationMs;

@@ -29,7 +29,9 @@ export function registerTraces(app: App) {
   app.openapi(route, async (c) => {
     const { correlation_id } = c.req.valid('param');
     const keyService = c.get('apiKey').service;
-    const events = (await traceEvents(c.get('sql'), correlation_id)).filter((e) => keyService === '*' || e.service === keyService);
+    const events = (await c.get('read')((sql) => traceEvents(sql, correlation_id))).filter(
+      (e) => keyService === '*' || e.service === keyService,
+    );
     const start = events.length ? Date.parse(events[0]!.timestamp) : 0;
     const end = events.reduce((m, e) => Math.max(m, Date.parse(e.timestamp) + (e.execution_time_ms ?? 0)), start);
     return c.json(
