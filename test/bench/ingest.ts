@@ -26,6 +26,7 @@ import { freePort, migrate, startScratchDatabase, type Database } from '../../sh
 import { startWorker } from '../../shared/dev/wrangler';
 import { startHost, type PooledHostName } from '../../shared/dev/hosts';
 import { bundleHost } from '../../shared/cli/bundle';
+import { ownCpuSeconds, postgresCpuSeconds, treeCpuSeconds } from './cpu';
 
 const { values } = parseArgs({
   options: {
@@ -247,7 +248,7 @@ async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promis
 }
 
 /** What main started, stopped in reverse order by cleanup(), whether main ends, fails or times out. */
-const started: { db?: Database; sql?: Sql; hosts: { name: Host; url: string; stop(): Promise<void> }[] } = { hosts: [] };
+const started: { db?: Database; sql?: Sql; hosts: { name: Host; url: string; pid: number; stop(): Promise<void> }[] } = { hosts: [] };
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   return (cleaning ??= (async () => {
@@ -273,7 +274,7 @@ async function main() {
       name === 'workers'
         ? await startWorker({ port, databaseUrl: url, stdio: 'ignore' })
         : await startHost(name, { port, databaseUrl: url, stdio: 'ignore' });
-    started.hosts.push({ name, url: host.url, stop: () => host.stop() });
+    started.hosts.push({ name, url: host.url, pid: host.child.pid!, stop: () => host.stop() });
   }
   const rows = makeRows(N);
   const batches = chunks(rows, BATCH);
@@ -297,18 +298,33 @@ async function main() {
   await copyRows(sql, chunks(makeRows(20 * BATCH), BATCH));
 
   const ratios = new Map<Host, number[]>(HOSTS.map((h) => [h, []]));
+  // Where each path's CPU went, summed over the rounds: the host's processes, Postgres, this client.
+  const cpu = new Map<Host | 'COPY', { wall: number; host: number; postgres: number; client: number }>();
+  const account = async (name: Host | 'COPY', pid: number | undefined, run: () => Promise<void>) => {
+    const before = { host: pid ? treeCpuSeconds(pid) : 0, postgres: postgresCpuSeconds(), client: ownCpuSeconds(), t: performance.now() };
+    await run();
+    const c = cpu.get(name) ?? { wall: 0, host: 0, postgres: 0, client: 0 };
+    c.wall += (performance.now() - before.t) / 1000;
+    c.host += (pid ? treeCpuSeconds(pid) : 0) - before.host;
+    c.postgres += postgresCpuSeconds() - before.postgres;
+    c.client += ownCpuSeconds() - before.client;
+    cpu.set(name, c);
+    return c;
+  };
   for (let round = 1; round <= ROUNDS; round++) {
     const rates = new Map<Host, number>();
     for (const host of started.hosts) {
       await sql`TRUNCATE logging.system_logs`;
       await sql`CHECKPOINT`;
       const t0 = performance.now();
-      await pool(bodies, CONCURRENCY, async (body) => {
-        const res = await post(`${host.url}/v1/ingest`, headers, body);
-        const json = JSON.parse(res.text) as { accepted?: number };
-        if (res.status !== 200 || json.accepted !== BATCH)
-          throw new Error(`${host.name} answered ${res.status}: ${res.text.slice(0, 300)}`);
-      });
+      await account(host.name, host.pid, () =>
+        pool(bodies, CONCURRENCY, async (body) => {
+          const res = await post(`${host.url}/v1/ingest`, headers, body);
+          const json = JSON.parse(res.text) as { accepted?: number };
+          if (res.status !== 200 || json.accepted !== BATCH)
+            throw new Error(`${host.name} answered ${res.status}: ${res.text.slice(0, 300)}`);
+        }),
+      );
       rates.set(host.name, N / ((performance.now() - t0) / 1000));
       const stored = await count(sql);
       if (stored !== N) throw new Error(`expected ${N} rows after ingest through ${host.name}, found ${stored}`);
@@ -317,7 +333,7 @@ async function main() {
     await sql`TRUNCATE logging.system_logs`;
     await sql`CHECKPOINT`;
     const t0 = performance.now();
-    await copyRows(sql, batches);
+    await account('COPY', undefined, () => copyRows(sql, batches));
     const copyRate = N / ((performance.now() - t0) / 1000);
     if ((await count(sql)) !== N) throw new Error('COPY stored the wrong number of rows');
 
@@ -326,6 +342,13 @@ async function main() {
       return `${h} ${rates.get(h)!.toFixed(0)}/s (${(rates.get(h)! / copyRate).toFixed(2)})`;
     });
     console.log(`round ${round}: ${parts.join(', ')}, COPY ${copyRate.toFixed(0)}/s`);
+  }
+  for (const [name, c] of cpu) {
+    const perK = (x: number) => ((x / (N * ROUNDS)) * 1e6).toFixed(0);
+    console.log(
+      `CPU ${name}: ${(((c.host + c.postgres + c.client) / c.wall / os.cpus().length) * 100).toFixed(0)}% of the machine; ` +
+        `µs per record: host ${perK(c.host)}, postgres ${perK(c.postgres)}, client ${perK(c.client)}`,
+    );
   }
   // The table as COPY left it: N rows of ingest's columns, with every index (for the capacity model).
   const [size] = await sql<{ heap: string; indexes: string }[]>`
