@@ -1,4 +1,6 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
+import worker from '../../functions/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertBatch, type LogRow, type MetricRow } from '../../shared/ingest';
 import type { LogsPage } from '../../functions/routes/logs';
@@ -104,6 +106,29 @@ describe('GET /v1/logs', () => {
     } while (cursor);
     expect(seen).toHaveLength(31);
     expect(new Set(seen).size).toBe(31);
+  });
+
+  it('reads through the HYPERDRIVE_READ binding when it is set, and from the primary when it cannot connect', async () => {
+    const path = `/v1/logs?service=${service}&limit=5`;
+    const withReplica = async (replica: Hyperdrive) => {
+      const ctx = createExecutionContext();
+      const request = new Request(`http://logs.test${path}`, { headers: { authorization: `Bearer ${readKey}` } });
+      const res = await worker.fetch!(request as never, { ...env, HYPERDRIVE_READ: replica }, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    expect((await get(path)).headers.get('x-read-from')).toBe('primary'); // no replica bound
+    // The same database bound a second time stands in for a replica: the wiring is what is tested here
+    // (test/node/read-replica.test.ts reads a real streaming replica).
+    const replica = await withReplica(env.HYPERDRIVE);
+    expect(replica.status).toBe(200);
+    expect(replica.headers.get('x-read-from')).toBe('replica');
+    expect(((await replica.json()) as LogsPage).logs).toHaveLength(5);
+    const unreachable = { ...env.HYPERDRIVE, connectionString: 'postgres://postgres:postgres@127.0.0.1:1/postgres' } as Hyperdrive;
+    const fallback = await withReplica(unreachable);
+    expect(fallback.status).toBe(200);
+    expect(fallback.headers.get('x-read-from')).toBe('primary');
+    expect(((await fallback.json()) as LogsPage).logs).toHaveLength(5);
   });
 
   it('a bad filter is a 400 that says which and why', async () => {
