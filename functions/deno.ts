@@ -8,7 +8,7 @@
  */
 import { SCHEDULES } from '../shared/env';
 import type { JobName } from './jobs';
-import { createPooledHost } from './pooled';
+import { createPooledHost, gracefulStop, hostLog } from './pooled';
 
 /** The part of the Deno namespace used here (the project type-checks without Deno's lib). */
 interface DenoRuntime {
@@ -24,9 +24,8 @@ interface DenoRuntime {
 declare const Deno: DenoRuntime;
 
 const host = createPooledHost(Deno.env.toObject());
-const { PORT, HOSTNAME, SHUTDOWN_TIMEOUT_MS } = host.settings;
-const log = (event: string, fields: Record<string, unknown> = {}) =>
-  console.log(JSON.stringify({ level: 'INFO', event, host: 'deno', ...fields }));
+const { PORT, HOSTNAME } = host.settings;
+const log = hostLog('deno');
 
 const server = Deno.serve(
   { port: PORT, hostname: HOSTNAME, onListen: ({ port }) => log('listening', { url: `http://${HOSTNAME}:${port}` }) },
@@ -38,22 +37,11 @@ for (const name of Object.keys(SCHEDULES) as JobName[]) {
   void Deno.cron(name, SCHEDULES[name], { signal: schedules.signal }, () => host.runJob(name));
 }
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  const started = Date.now();
-  log('stopping', { signal, pending: host.pending() });
-  schedules.abort();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS);
-  });
-  await Promise.race([server.shutdown(), bound]);
-  clearTimeout(timer);
-  await host.close(Math.max(0, SHUTDOWN_TIMEOUT_MS - (Date.now() - started)));
-  log('stopped', { ms: Date.now() - started });
-  Deno.exit(0);
-}
-Deno.addSignalListener('SIGTERM', () => void shutdown('SIGTERM'));
-Deno.addSignalListener('SIGINT', () => void shutdown('SIGINT'));
+const stop = gracefulStop(host, {
+  runtime: 'deno',
+  stopSchedules: () => schedules.abort(),
+  stopServer: () => server.shutdown(),
+  exit: (code) => Deno.exit(code),
+});
+Deno.addSignalListener('SIGTERM', () => void stop('SIGTERM'));
+Deno.addSignalListener('SIGINT', () => void stop('SIGINT'));

@@ -10,12 +10,11 @@ import { serve } from '@hono/node-server';
 import { Cron } from 'croner';
 import { SCHEDULES } from '../shared/env';
 import type { JobName } from './jobs';
-import { createPooledHost } from './pooled';
+import { createPooledHost, gracefulStop, hostLog } from './pooled';
 
 const host = createPooledHost(process.env);
-const { PORT, HOSTNAME, SHUTDOWN_TIMEOUT_MS } = host.settings;
-const log = (event: string, fields: Record<string, unknown> = {}) =>
-  console.log(JSON.stringify({ level: 'INFO', event, host: 'node', ...fields }));
+const { PORT, HOSTNAME } = host.settings;
+const log = hostLog('node');
 
 const server = serve({ fetch: host.app.fetch, port: PORT, hostname: HOSTNAME }, (info) =>
   log('listening', { url: `http://${HOSTNAME}:${info.port}` }),
@@ -25,21 +24,14 @@ const schedules = (Object.keys(SCHEDULES) as JobName[]).map(
   (name) => new Cron(SCHEDULES[name], { name, timezone: 'UTC', protect: true }, () => host.runJob(name)),
 );
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  const started = Date.now();
-  log('stopping', { signal, pending: host.pending() });
-  for (const schedule of schedules) schedule.stop();
+const stop = gracefulStop(host, {
+  runtime: 'node',
+  stopSchedules: () => {
+    for (const schedule of schedules) schedule.stop();
+  },
   // close() stops accepting and ends idle keep-alive connections; requests in flight finish.
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  const forced = setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), SHUTDOWN_TIMEOUT_MS);
-  await closed;
-  clearTimeout(forced);
-  await host.close(Math.max(0, SHUTDOWN_TIMEOUT_MS - (Date.now() - started)));
-  log('stopped', { ms: Date.now() - started });
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+  stopServer: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  exit: (code) => process.exit(code),
+});
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

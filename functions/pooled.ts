@@ -85,13 +85,59 @@ export function createPooledHost(env: Record<string, string | undefined>): Poole
     },
     pending: () => inflight.size,
     async close(timeoutMs = settings.SHUTDOWN_TIMEOUT_MS) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const bound = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      });
-      await Promise.race([Promise.allSettled([...inflight]), bound]);
-      clearTimeout(timer);
+      await within(Promise.allSettled([...inflight]), timeoutMs);
       await Promise.all([pool.end({ timeout: 1 }).catch(() => {}), replica?.end({ timeout: 1 }).catch(() => {})]);
     },
+  };
+}
+
+/** Waits for `promise` at most `ms`, then goes on (never rejects). */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise.catch(() => {}), bound]);
+  clearTimeout(timer);
+}
+
+/** One JSON line on stdout for the host's own lifecycle events (listening, stopping, stopped). */
+export function hostLog(runtime: string) {
+  return (event: string, fields: Record<string, unknown> = {}) =>
+    console.log(JSON.stringify({ level: 'INFO', event, host: runtime, ...fields }));
+}
+
+export interface StopHooks {
+  /** Which runtime, for the log lines. */
+  runtime: string;
+  stopSchedules(): void;
+  /** Stops taking connections; resolves when the requests in flight have been answered. */
+  stopServer(): Promise<void>;
+  exit(code: number): void;
+}
+
+/**
+ * The graceful stop of both long-lived hosts, for SIGTERM and SIGINT (once, whatever arrives
+ * next): stop the schedules, stop the server, and let the requests in flight and then the work
+ * after them finish, all within SHUTDOWN_TIMEOUT_MS; then end the pool and exit.
+ *
+ * @example
+ * const stop = gracefulStop(host, { runtime: 'node', stopSchedules, stopServer, exit: process.exit });
+ * process.on('SIGTERM', () => void stop('SIGTERM'));
+ */
+export function gracefulStop(host: PooledHost, hooks: StopHooks): (signal: string) => Promise<void> {
+  const log = hostLog(hooks.runtime);
+  const limitMs = host.settings.SHUTDOWN_TIMEOUT_MS;
+  let stopping = false;
+  return async function stop(signal) {
+    if (stopping) return;
+    stopping = true;
+    const started = Date.now();
+    log('stopping', { signal, pending: host.pending() });
+    hooks.stopSchedules();
+    await within(hooks.stopServer(), limitMs);
+    await host.close(Math.max(0, limitMs - (Date.now() - started)));
+    log('stopped', { ms: Date.now() - started });
+    hooks.exit(0);
   };
 }

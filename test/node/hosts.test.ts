@@ -4,7 +4,7 @@
  * Postgres. Each host gets its own services, keys and rule, so the three never see each other's
  * records. The alert evaluator is fired on demand through its CLI, as an operator would.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,7 @@ async function start(host: HostName) {
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     QSTASH_CURRENT_SIGNING_KEY: DEV_CREDENTIALS.currentSigningKey,
     QSTASH_NEXT_SIGNING_KEY: DEV_CREDENTIALS.nextSigningKey,
+    SHUTDOWN_TIMEOUT_MS: '2000',
   };
   const stdio = process.env.DEBUG_HOSTS ? 'inherit' : 'ignore';
   if (host === 'workers') return startWorker({ port, databaseUrl: db.url, vars, stdio });
@@ -78,6 +79,7 @@ describe.each(HOSTS)('the service on %s', (host) => {
   const service = `svc_${host}`;
   let base: string;
   let stop: () => Promise<void>;
+  let child: ChildProcess;
   let ingestKey: string;
   let readKey: string;
   let adminKey: string;
@@ -86,6 +88,7 @@ describe.each(HOSTS)('the service on %s', (host) => {
     const process = await start(host);
     base = process.url;
     stop = () => process.stop();
+    child = process.child;
     ingestKey = (await createKey(sql, { service, scopes: ['ingest'], name: host })).key;
     readKey = (await createKey(sql, { service, scopes: ['read'], name: host })).key;
     adminKey = (await createKey(sql, { service: '*', scopes: ['admin', 'read'], name: host })).key;
@@ -217,4 +220,17 @@ describe.each(HOSTS)('the service on %s', (host) => {
       { state: 'firing', severity: 'critical' },
     ]);
   }, 90_000);
+
+  // The pooled hosts' own graceful stop (wrangler dev's is wrangler's).
+  if (host === 'workers') return;
+  it('on SIGTERM stops within SHUTDOWN_TIMEOUT_MS, even with a request still open, and exits 0', async () => {
+    const tail = await get(`/v1/tail?service=${service}`); // in flight until the host goes
+    expect(tail.status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const started = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2_000 + 1_500);
+    await tail.body?.cancel().catch(() => {});
+  });
 });
