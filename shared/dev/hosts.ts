@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot } from './postgres';
+import { waitUntilReady } from './wrangler';
 
 export type PooledHostName = 'node' | 'deno';
 
@@ -60,17 +61,13 @@ export async function startHost(host: PooledHostName, options: StartHostOptions)
     clearTimeout(timer);
   };
   const url = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the ${host} host exited with code ${child.exitCode}`);
-    try {
-      const health = await fetch(`${url}/health`);
-      if (health.ok || options.readyWhen === 'listening') return { url, child, stop };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop();
-  throw new Error(`the ${host} host did not become healthy at ${url}/health`);
+  await waitUntilReady({
+    url,
+    child,
+    what: `the ${host} host`,
+    timeoutMs: options.readyTimeoutMs ?? 60_000,
+    readyWhen: options.readyWhen,
+    stop,
+  });
+  return { url, child, stop };
 }

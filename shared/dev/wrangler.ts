@@ -54,17 +54,41 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerPr
     }
   };
   const url = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
+  await waitUntilReady({
+    url,
+    child,
+    what: 'wrangler dev',
+    timeoutMs: options.readyTimeoutMs ?? 120_000,
+    readyWhen: options.readyWhen,
+    stop,
+  });
+  return { url, child, stop };
+}
+
+/**
+ * Polls `url`/health until it answers 200 (or answers at all, with readyWhen 'listening'); throws,
+ * after stopping the process, when it exits first or the time runs out.
+ */
+export async function waitUntilReady(options: {
+  url: string;
+  child: ChildProcess;
+  what: string;
+  timeoutMs: number;
+  readyWhen?: 'healthy' | 'listening';
+  stop(): Promise<void>;
+}): Promise<void> {
+  const { url, child, what } = options;
+  const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
     try {
       const health = await fetch(`${url}/health`);
-      if (health.ok || options.readyWhen === 'listening') return { url, child, stop };
+      if (health.ok || options.readyWhen === 'listening') return;
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
   }
-  await stop();
-  throw new Error(`the Worker did not become healthy at ${url}/health`);
+  await options.stop();
+  throw new Error(`${what} did not become healthy at ${url}/health`);
 }
