@@ -84,23 +84,27 @@ export async function searchLogs(sql: Sql, filter: LogFilter, cursor: LogCursor 
   // walks every error by time (5 M logs: 1.2 s, against 17 ms planned for its values; pooled hosts
   // keep connections for hours). Planning grows with the partitions, so searches of both classes
   // (twice the partitions) keep the generic plan: 47 ms p50 planned each time, 3–5 ms before.
-  const custom = hasClassCondition(filter);
+  if (!hasClassCondition(filter)) return pageQuery(sql, filter, cursor, limit);
   return sql.begin(async (tx) => {
-    if (custom) await tx`SET LOCAL plan_cache_mode = force_custom_plan`;
-    const top = tx.unsafe(String(limit));
-    // Inside each branch the order is the table's timestamp column (s."timestamp", served by the
-    // index), not the formatted text column of the same name; outside, the text sorts as the time does.
-    const cols = tx`id::text, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp", received_at, service, level, message, data, correlation_id, event_type`;
-    const where = () => tx`${classCondition(tx, filter)} ${conditions(tx, filter, cursor)}`;
-    return tx<StoredLog[]>`
-      SELECT * FROM (
-        (SELECT ${cols}, false AS archived FROM logging.system_logs s WHERE true ${where()}
-         ORDER BY s."timestamp" DESC, s.id DESC LIMIT ${top})
-        UNION ALL
-        (SELECT ${cols}, true AS archived FROM logging.archived_system_logs s WHERE true ${where()}
-         ORDER BY s."timestamp" DESC, s.id DESC LIMIT ${top})
-      ) t ORDER BY t."timestamp" DESC, t.id DESC LIMIT ${top}`;
+    await tx`SET LOCAL plan_cache_mode = force_custom_plan`;
+    return pageQuery(tx, filter, cursor, limit);
   });
+}
+
+function pageQuery(sql: Sql | TransactionSql, filter: LogFilter, cursor: LogCursor | undefined, limit: number) {
+  const top = sql.unsafe(String(limit));
+  // Inside each branch the order is the table's timestamp column (s."timestamp", served by the
+  // index), not the formatted text column of the same name; outside, the text sorts as the time does.
+  const cols = sql`id::text, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "timestamp", received_at, service, level, message, data, correlation_id, event_type`;
+  const where = () => sql`${classCondition(sql, filter)} ${conditions(sql, filter, cursor)}`;
+  return sql<StoredLog[]>`
+    SELECT * FROM (
+      (SELECT ${cols}, false AS archived FROM logging.system_logs s WHERE true ${where()}
+       ORDER BY s."timestamp" DESC, s.id DESC LIMIT ${top})
+      UNION ALL
+      (SELECT ${cols}, true AS archived FROM logging.archived_system_logs s WHERE true ${where()}
+       ORDER BY s."timestamp" DESC, s.id DESC LIMIT ${top})
+    ) t ORDER BY t."timestamp" DESC, t.id DESC LIMIT ${top}`;
 }
 
 export interface TailCursor {
