@@ -4,6 +4,7 @@
  * the QStash fallback (QSTASH_URL as given, or a local QStash-compatible server with the official
  * dev server's credentials). The host then gets `vars`: the settings that point it at them.
  */
+import type { ChildProcess } from 'node:child_process';
 import { createSql } from '../db/client';
 import { migrate, openDatabase, type Database } from '../dev/postgres';
 import { startLocalQStash, type LocalQStash } from '../dev/qstash/server';
@@ -60,4 +61,47 @@ export async function startLocalStack(options: { port: number; log: (line: strin
       await db.stop();
     },
   };
+}
+
+/** A service process run on the local stack (wrangler dev, or a bundled Node or Deno host). */
+export interface LocalService {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local stack, then the service on it, and keeps both until Ctrl-C, SIGTERM or the
+ * service's own exit, which stop the service and then the stack and end this process (with the
+ * service's exit code when it went first). `stopping()` tells timers to stand down.
+ */
+export async function runOnLocalStack(options: {
+  port: number;
+  log: (line: string) => void;
+  start(stack: LocalStack): Promise<LocalService>;
+}): Promise<{ service: LocalService; stopping(): boolean }> {
+  const { log } = options;
+  const stack = await startLocalStack({ port: options.port, log });
+  let service: LocalService | undefined;
+  let stopping = false;
+  async function stop(code: number): Promise<never> {
+    if (!stopping) {
+      stopping = true;
+      log('stopping…');
+      await service?.stop();
+      await stack.stop();
+    }
+    process.exit(code);
+  }
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  try {
+    service = await options.start(stack);
+  } catch (error) {
+    log((error as Error).message);
+    return stop(1);
+  }
+  service.child.once('exit', (code) => void stop(code ?? 1));
+  log(`service ready at ${service.url}`);
+  return { service, stopping: () => stopping };
 }

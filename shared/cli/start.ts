@@ -3,35 +3,17 @@
  * local stack (shared/cli/local-stack.ts: the database, migrated, and the QStash fallback).
  * Ctrl-C stops it all. `npm run start:node` and `start:deno` run the same on the pooled hosts.
  */
-import { startWorker, type WorkerProcess } from '../dev/wrangler';
+import { startWorker } from '../dev/wrangler';
 import { SCHEDULES } from '../env';
-import { startLocalStack } from './local-stack';
+import { runOnLocalStack } from './local-stack';
 
 const port = Number(process.env.PORT ?? 8787);
 const log = (line: string) => console.log(`[start] ${line}`);
-const stack = await startLocalStack({ port, log });
-
-let worker: WorkerProcess | undefined;
-let stopping = false;
-async function stop(code: number) {
-  if (stopping) return;
-  stopping = true;
-  log('stopping…');
-  await worker?.stop();
-  await stack.stop();
-  process.exit(code);
-}
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
-
-try {
-  worker = await startWorker({ port, databaseUrl: stack.db.url, vars: stack.vars });
-} catch (error) {
-  log((error as Error).message);
-  await stop(1);
-}
-worker!.child.once('exit', (code) => void stop(code ?? 1));
-log(`service ready at ${worker!.url}`);
+const { service: worker, stopping } = await runOnLocalStack({
+  port,
+  log,
+  start: (stack) => startWorker({ port, databaseUrl: stack.db.url, vars: stack.vars }),
+});
 
 // wrangler dev runs no cron by itself: fire the alert evaluator at the start of every minute
 // (wrangler's --test-scheduled endpoint), as the deployed Worker's trigger does.
@@ -39,11 +21,11 @@ function fireEvaluatorEachMinute() {
   setTimeout(
     async () => {
       try {
-        await fetch(`${worker!.url}/__scheduled?cron=${encodeURIComponent(SCHEDULES.alerts)}`, { signal: AbortSignal.timeout(50_000) });
+        await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent(SCHEDULES.alerts)}`, { signal: AbortSignal.timeout(50_000) });
       } catch (error) {
         log(`alert evaluator trigger failed: ${(error as Error).message}`);
       }
-      if (!stopping) fireEvaluatorEachMinute();
+      if (!stopping()) fireEvaluatorEachMinute();
     },
     60_000 - (Date.now() % 60_000),
   );
@@ -51,5 +33,5 @@ function fireEvaluatorEachMinute() {
 fireEvaluatorEachMinute();
 log('create an ingest key:  npm run keys -- create <service|*>');
 log(
-  `then:  curl -X POST ${worker!.url}/v1/ingest -H "Authorization: Bearer <key>" -H "Content-Type: application/json" -d '{"logs":[{"service":"execution","level":"INFO","message":"hello"}]}'`,
+  `then:  curl -X POST ${worker.url}/v1/ingest -H "Authorization: Bearer <key>" -H "Content-Type: application/json" -d '{"logs":[{"service":"execution","level":"INFO","message":"hello"}]}'`,
 );
