@@ -1,4 +1,5 @@
 import { createMiddleware } from 'hono/factory';
+import type { Sql } from '../../shared/db/client';
 import { readPreferReplica } from '../../shared/db/read';
 import { createServiceLogging, emptyTally, recordIngestTally, SERVICE_NAME } from '../../shared/ingest';
 import type { AppDeps, AppEnv } from '../types';
@@ -16,12 +17,14 @@ import type { AppDeps, AppEnv } from '../types';
 export function services(deps: AppDeps) {
   return createMiddleware<AppEnv>(async function services(c, next) {
     const sql = deps.database.acquire();
-    const replica = deps.database.acquireReplica?.();
+    // The replica's client is made on the first read only: ingest never pays for it.
+    let replica: Sql | undefined;
     const defer = (promise: Promise<unknown>) => deps.defer(c, promise);
     c.set('settings', deps.settings);
     c.set('database', deps.database);
     c.set('sql', sql);
     c.set('read', async (query) => {
+      replica ??= deps.database.acquireReplica?.();
       const { value, source } = await readPreferReplica(replica, sql, query);
       c.header('X-Read-From', source);
       return value;
