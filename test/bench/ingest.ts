@@ -22,6 +22,7 @@ import { gzipSync } from 'node:zlib';
 import http from 'node:http';
 import { createSql, type Sql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/api-keys';
+import { retentionClass } from '../../shared/ingest/sql';
 import { freePort, migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
 import { startWorker } from '../../shared/dev/wrangler';
 import { startHost, type PooledHostName } from '../../shared/dev/hosts';
@@ -135,15 +136,7 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
 /** A CSV field: NULL as an empty unquoted field, anything else quoted. */
 const csv = (v: string | null) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`);
 
-/**
- * logging.retention_class(level, event_type), as sql/migrations/20261128030000_retention_classes.sql
- * defines it: CASE WHEN p_level IN ('ERROR', 'CRITICAL') OR p_event_type = 'trading' THEN 'extended'
- * ELSE 'standard' END (a NULL event_type counts as not 'trading' there, as here). checkRetentionClass
- * compares the two before the benchmark starts.
- */
-function retentionClass(level: string, eventType: string | null): 'extended' | 'standard' {
-  return level === 'ERROR' || level === 'CRITICAL' || eventType === 'trading' ? 'extended' : 'standard';
-}
+/** The COPY writes the class as ingest computes it (retentionClass); checked against the database's function first. */
 
 async function checkRetentionClass(sql: Sql) {
   const levels = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];

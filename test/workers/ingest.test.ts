@@ -277,3 +277,85 @@ describe('POST /v1/ingest refusals', () => {
     await expectError(await exports.default.fetch(new Request('http://logs.test/nope')), 404, 'NOT_FOUND');
   });
 });
+
+describe('POST /v1/ingest, a batch large enough to be COPYed', () => {
+  // Every character COPY's text format escapes or could misread, in text and in JSON.
+  const awkward = 'tab\there\nnewline\rcr back\\slash \\N literal "quoted" é 📈 \u2028';
+  const batch = (svc: string, n: number, ids: string[], ts: string) => ({
+    logs: Array.from({ length: n }, (_, i) => ({
+      id: ids[i],
+      timestamp: ts,
+      service: svc,
+      level: i % 10 === 0 ? 'ERROR' : 'INFO',
+      message: i === 0 ? awkward : `Order ${i} routed`,
+      ...(i % 2 ? { data: { order_id: `ORD${i}`, note: awkward, nested: { a: [1, null, 'x\\y'] } } } : {}),
+      ...(i % 3 ? { correlation_id: `trade-${i}` } : {}),
+      ...(i % 4 === 0 ? { event_type: 'trading' } : {}),
+    })),
+    metrics: Array.from({ length: 40 }, (_, i) => ({
+      id: ids[n + i],
+      timestamp: ts,
+      service: svc,
+      operation: 'create_order',
+      execution_time_ms: 0.001 + i,
+      ...(i % 2 ? { memory_usage_mb: 12.5, cpu_usage_percent: 37.25, data: { venue: awkward } } : {}),
+    })),
+  });
+
+  it('stores every value as sent, in its class, notes a late minute, and stores a resent batch once', async () => {
+    const svc = uniqueService('execution');
+    const k = await makeKey(svc);
+    const ids = Array.from({ length: 240 }, () => crypto.randomUUID());
+    const ts = new Date(Date.now() - 30 * 60_000).toISOString(); // late: its minute's rollup must be redone
+    const sent = batch(svc, 200, ids, ts);
+    const first = await postIngest(sent, { key: k });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ accepted: 240, duplicates: 0 });
+
+    const logs = await sql<
+      {
+        id: string;
+        message: string;
+        data: unknown;
+        correlation_id: string | null;
+        event_type: string | null;
+        retention_class: string;
+        level: string;
+      }[]
+    >`
+      SELECT id::text, message, data, correlation_id, event_type, retention_class, level FROM logging.system_logs WHERE service = ${svc}`;
+    expect(logs).toHaveLength(200);
+    const byId = new Map(logs.map((r) => [r.id, r]));
+    sent.logs.forEach((l) => {
+      const row = byId.get(l.id!)!;
+      expect(row.message).toBe(l.message);
+      expect(row.data).toEqual(l.data ?? null);
+      expect(row.correlation_id).toBe(l.correlation_id ?? null);
+      expect(row.event_type).toBe(l.event_type ?? null);
+      expect(row.retention_class).toBe(l.level === 'ERROR' || l.event_type === 'trading' ? 'extended' : 'standard');
+    });
+    const metrics = await sql<{ id: string; execution_time_ms: string; memory_usage_mb: string | null; data: unknown }[]>`
+      SELECT id::text, execution_time_ms::text, memory_usage_mb::text, data FROM logging.performance_logs WHERE service = ${svc}`;
+    expect(metrics).toHaveLength(40);
+    const metricById = new Map(metrics.map((m) => [m.id, m]));
+    sent.metrics.forEach((m) => {
+      expect(Number(metricById.get(m.id!)!.execution_time_ms)).toBe(m.execution_time_ms);
+      expect(metricById.get(m.id!)!.memory_usage_mb).toBe(m.memory_usage_mb === undefined ? null : '12.500');
+      expect(metricById.get(m.id!)!.data).toEqual(m.data ?? null);
+    });
+    const minute = new Date(Math.floor(Date.parse(ts) / 60_000) * 60_000);
+    expect((await sql`SELECT 1 FROM logging.late_minutes WHERE minute = ${minute}`).length).toBeGreaterThan(0);
+
+    // The same batch again fails the COPY on the primary key and is inserted idempotently instead.
+    const again = await postIngest(sent, { key: k });
+    expect(await again.json()).toMatchObject({ accepted: 240, duplicates: 240 });
+    // Half stored, half new.
+    const mixedIds = [...ids.slice(0, 100), ...Array.from({ length: 140 }, () => crypto.randomUUID())];
+    const mixed = await postIngest(batch(svc, 200, mixedIds, ts), { key: k });
+    expect(await mixed.json()).toMatchObject({ accepted: 240, duplicates: 100 });
+    const [count] = await sql<{ logs: number; metrics: number }[]>`
+      SELECT (SELECT count(*) FROM logging.system_logs WHERE service = ${svc})::int AS logs,
+             (SELECT count(*) FROM logging.performance_logs WHERE service = ${svc})::int AS metrics`;
+    expect(count).toEqual({ logs: 300, metrics: 80 });
+  });
+});
