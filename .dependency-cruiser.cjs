@@ -47,8 +47,26 @@ module.exports = {
       name: 'logging-no-packages',
       comment: 'The client library ships without dependencies (node: built-ins only; zod only through the wire types).',
       severity: 'error',
-      from: { path: '^shared/logging/' },
+      from: { path: '^shared/logging/', pathNot: '^shared/logging/pino/' },
       to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'logging-pino-only-its-peer',
+      comment: 'The pino transport (its own subpath) adds one package, pino-abstract-transport, its optional peer.',
+      severity: 'error',
+      from: { path: '^shared/logging/pino/' },
+      to: {
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer'],
+        dependencyTypesNot: ['type-only'],
+        pathNot: 'node_modules/pino-abstract-transport/',
+      },
+    },
+    {
+      name: 'logging-core-without-pino',
+      comment: 'The core library never loads the pino transport: a service that does not use pino does not need its peer.',
+      severity: 'error',
+      from: { path: '^shared/logging/', pathNot: '^shared/logging/pino/' },
+      to: { path: '^shared/logging/pino/' },
     },
     {
       name: 'no-circular',

@@ -1,4 +1,5 @@
 import type { Level, MetricInput, SystemLogInput } from '../api/wire.ts';
+import type { Redactor } from './redact.ts';
 
 /** A log record as captured by a logger call: no serialisation happens on the call path. */
 export interface LogEntry {
@@ -65,15 +66,20 @@ const round3 = (n: number) => Math.round(n * 1000) / 1000;
 type WireLog = SystemLogInput & { id: string; timestamp: string };
 type WireMetric = MetricInput & { id: string; timestamp: string };
 
-/** The wire record of an entry; its id is assigned here, once, and kept for resends. */
-export function toWire(entry: LogEntry): WireLog;
-export function toWire(entry: MetricEntry): WireMetric;
-export function toWire(entry: Entry): WireLog | WireMetric {
+/**
+ * The wire record of an entry, its secrets censored by `redact`; its id is assigned here, once,
+ * and kept for resends.
+ */
+export function toWire(entry: LogEntry, redact?: Redactor): WireLog;
+export function toWire(entry: MetricEntry, redact?: Redactor): WireMetric;
+export function toWire(entry: Entry, redact?: Redactor): WireLog | WireMetric {
   const id = (entry.id ??= crypto.randomUUID());
   const timestamp = isoMicros(entry.time);
+  const data = redact ? redact.data(entry.data) : entry.data;
   if (entry.kind === 'log') {
-    const out: WireLog = { id, timestamp, service: entry.service, level: entry.level, message: entry.message };
-    if (entry.data) out.data = entry.data;
+    const message = redact ? redact.text(entry.message) : entry.message;
+    const out: WireLog = { id, timestamp, service: entry.service, level: entry.level, message };
+    if (data) out.data = data;
     if (entry.correlationId) out.correlation_id = entry.correlationId;
     if (entry.eventType) out.event_type = entry.eventType;
     return out;
@@ -88,6 +94,6 @@ export function toWire(entry: Entry): WireLog | WireMetric {
   if (entry.memoryUsageMb !== undefined) out.memory_usage_mb = round3(entry.memoryUsageMb);
   if (entry.cpuUsagePercent !== undefined) out.cpu_usage_percent = Math.min(999.99, Math.round(entry.cpuUsagePercent * 100) / 100);
   if (entry.correlationId) out.correlation_id = entry.correlationId;
-  if (entry.data) out.data = entry.data;
+  if (data) out.data = data;
   return out;
 }

@@ -13,12 +13,13 @@
  * });
  */
 import { Logging, type Logger, type LoggingOptions } from './logger.ts';
-import { logPerformance as wrapPerformance, makeTimed, type PerformanceOptions } from './performance.ts';
+import { callerModule, logPerformance as wrapPerformance, makeTimed, type PerformanceOptions } from './performance.ts';
 
 export { Logging, Logger, type Fields, type LoggingOptions } from './logger.ts';
 export { HttpSink, type Sink, type SendResult, type HttpSinkOptions } from './sink.ts';
 export { Transport, type TransportOptions, type TransportStats } from './transport.ts';
 export { detectService, DEFAULT_SERVICE_LEVELS } from './service.ts';
+export { Redactor, DEFAULT_REDACT_KEYS, type RedactOptions } from './redact.ts';
 export { LEVELS, LEVEL_VALUE, parseLevel, type Level } from '../api/levels.ts';
 export {
   withCorrelation,
@@ -50,9 +51,13 @@ export function setupLogging(options: LoggingOptions = {}): Logging {
   return defaultLogging;
 }
 
-/** A separate setup, e.g. one per Worker request: end it with `ctx.waitUntil(logging.flush())`. */
+/**
+ * A separate setup, e.g. one per Worker request: end it with `ctx.waitUntil(logging.flush())`.
+ * Without exit hooks and, unless `spool` is given, without a spool (the process's spool belongs
+ * to its default setup).
+ */
 export function createLogging(options: LoggingOptions = {}): Logging {
-  return new Logging({ exitHooks: false, ...options });
+  return new Logging({ exitHooks: false, spool: false, ...options });
 }
 
 /** Option B: a logger for a named service. */
@@ -70,13 +75,26 @@ export function rootLogger(): Logger {
   return current().getLogger();
 }
 
-/** Wraps a function so each call records a performance metric (see PerformanceOptions). */
-export function logPerformance<F extends (...args: never[]) => unknown>(fn: F, options: PerformanceOptions = {}): F {
-  return wrapPerformance(fn, options, rootLogger);
+/**
+ * The default setup's logger for the module a stack was captured in (the caller of a timing
+ * helper), resolved at the first metric so that a later setupLogging() still applies.
+ */
+function callerLogger(stack: string | undefined): () => Logger {
+  const module = callerModule(stack);
+  return () => current().getLogger(module);
 }
 
-/** Method decorator form of logPerformance. */
-export const timed = makeTimed(rootLogger);
+/**
+ * Wraps a function so each call records a performance metric (see PerformanceOptions), under the
+ * service of the module that wraps it (as getLogger(import.meta.url) would detect it) unless
+ * `logger` names one.
+ */
+export function logPerformance<F extends (...args: never[]) => unknown>(fn: F, options: PerformanceOptions = {}): F {
+  return wrapPerformance(fn, options, callerLogger(options.logger ? undefined : new Error().stack));
+}
+
+/** Method decorator form of logPerformance: the service of the module defining the class. */
+export const timed = makeTimed(callerLogger);
 
 /** Ships everything the default setup has queued (within `timeoutMs`, default 30 s). */
 export function flush(options?: { timeoutMs?: number }): Promise<void> {

@@ -3,14 +3,21 @@ import { now, type LogEntry, type MetricEntry } from './entry.ts';
 import { callerLocation, formatJson, formatPretty } from './format.ts';
 import { LEVEL_VALUE, parseLevel, type Level } from '../api/levels.ts';
 import { DEFAULT_SERVICE_LEVELS, detectService } from './service.ts';
+import { logPerformance, type PerformanceOptions } from './performance.ts';
+import { Redactor, type RedactOptions } from './redact.ts';
 import { HttpSink, type Sink } from './sink.ts';
+import { Spool, type SpoolOptions } from './spool.ts';
 import { RateLimitedWriter, Transport, type TransportStats } from './transport.ts';
 
 export type Fields = Record<string, unknown>;
 
 /** Options of setupLogging / createLogging. Environment variables (below) override them. */
 export interface LoggingOptions {
-  /** Service of the root logger and of getLogger() calls whose module names none. Env LOG_SERVICE. Default 'app'. */
+  /**
+   * Service of the root logger and of getLogger() calls whose module names none. Env LOG_SERVICE.
+   * Default: detected from the entry module's path (`node src/services/execution/main.js` →
+   * execution), else 'app'.
+   */
   service?: string;
   /** Global level. Env LOG_LEVEL. Default INFO. */
   level?: Level | Lowercase<Level> | 'warn';
@@ -22,12 +29,28 @@ export interface LoggingOptions {
   apiKey?: string;
   /** A custom destination instead of HTTP (e.g. direct database writes). */
   sink?: Sink;
-  /** Records per batch. Env LOG_BATCH_SIZE. Default 100. */
+  /** Records queued that start a delivery. Env LOG_BATCH_SIZE. Default 100. */
   batchSize?: number;
+  /** Most records per request: what queued while the previous request was in flight. Env LOG_MAX_BATCH_SIZE. Default 1000. */
+  maxBatchSize?: number;
   /** Longest wait before a partial batch ships. Env LOG_FLUSH_INTERVAL_MS. Default 10 000. */
   flushIntervalMs?: number;
   /** Records held in memory at most. Env LOG_MAX_QUEUE_SIZE. Default 10 000. */
   maxQueueSize?: number;
+  /**
+   * Secrets censored before a record leaves the process (batches, console, stderr): keys of `data`
+   * naming one (DEFAULT_REDACT_KEYS, at any depth), `paths`, and URL passwords in any string.
+   * `false` turns it off. Default: the default keys.
+   */
+  redact?: RedactOptions | false;
+  /**
+   * Where batches go when the queue is full (the endpoint down or refusing with 5xx/429), instead
+   * of dropping the oldest: a directory, bounded, sent again oldest first when the endpoint answers
+   * and at the next start. Node and self-hosted Deno; Workers have no disk. Env LOG_SPOOL_DIR
+   * (`off` to turn it off), LOG_SPOOL_MAX_BYTES. Default `.log-spool` under the working
+   * directory, 1 GiB; `false`: drop as the queue always did.
+   */
+  spool?: SpoolOptions | false;
   /** gzip request bodies. Default true. */
   gzip?: boolean;
   /** 'development' or 'production'. Env LOG_ENV, else NODE_ENV. Default development. */
@@ -66,13 +89,14 @@ export class Logging {
   private readonly consoleThreshold: number;
   private readonly consoleOut: RateLimitedWriter;
   private readonly shutdownTimeoutMs: number;
+  private readonly redactor: Redactor | undefined;
   private detachHooks: (() => void) | undefined;
 
   constructor(options: LoggingOptions = {}) {
     const env = options.env ?? readEnv();
     const int = (v: string | undefined, d: number | undefined) => (v && Number.isFinite(Number(v)) ? Number(v) : d);
     const environment = (env.LOG_ENV ?? env.NODE_ENV) === 'production' ? 'production' : (options.environment ?? 'development');
-    this.defaultService = env.LOG_SERVICE ?? options.service ?? 'app';
+    this.defaultService = env.LOG_SERVICE ?? options.service ?? entryService() ?? 'app';
     this.globalLevel = parseLevel(env.LOG_LEVEL) ?? parseLevel(options.level) ?? 'INFO';
     this.serviceLevels = { ...DEFAULT_SERVICE_LEVELS };
     for (const [s, l] of Object.entries(options.serviceLevels ?? {})) this.serviceLevels[s] = parseLevel(l) ?? 'INFO';
@@ -87,6 +111,7 @@ export class Logging {
     this.consoleThreshold = this.consoleMode ? LEVEL_VALUE[consoleLevel] : SILENT;
     this.consoleOut = new RateLimitedWriter((l) => console.log(l), 1000);
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
+    this.redactor = options.redact === false ? undefined : new Redactor(options.redact);
 
     const endpoint = env.LOG_INGEST_URL ?? options.endpoint;
     const apiKey = env.LOG_API_KEY ?? options.apiKey;
@@ -97,10 +122,13 @@ export class Logging {
         sink,
         service: this.defaultService,
         batchSize: int(env.LOG_BATCH_SIZE, options.batchSize),
+        maxBatchSize: int(env.LOG_MAX_BATCH_SIZE, options.maxBatchSize),
         flushIntervalMs: int(env.LOG_FLUSH_INTERVAL_MS, options.flushIntervalMs),
         maxQueueSize: int(env.LOG_MAX_QUEUE_SIZE, options.maxQueueSize),
         retryBaseMs: options.retryBaseMs,
         maxRetryDelayMs: options.maxRetryDelayMs,
+        redact: this.redactor,
+        spool: spoolOf(options.spool, env),
         stderr: options.stderr,
       });
       if (options.exitHooks ?? true) this.detachHooks = installExitHooks(this);
@@ -146,8 +174,9 @@ export class Logging {
   emit(entry: LogEntry | MetricEntry, value: number, stack?: string): void {
     try {
       if (value >= this.consoleThreshold) {
+        const shown = this.redactor ? redacted(entry, this.redactor) : entry;
         this.consoleOut.write(
-          this.consoleMode === 'json' ? formatJson(entry) : formatPretty(entry, stack ? callerLocation(stack, entry.service) : undefined),
+          this.consoleMode === 'json' ? formatJson(shown) : formatPretty(shown, stack ? callerLocation(stack, entry.service) : undefined),
         );
       }
       this.transport?.push(entry);
@@ -243,6 +272,17 @@ export class Logger {
     return new Logger(this.logging, this.service, this.threshold, this.bound, eventType);
   }
 
+  /**
+   * Wraps a function so each call records a performance metric under this logger's service, with
+   * its bound fields (see logPerformance).
+   *
+   * @example
+   * const executeTrade = logger.timed(async (orderId: string) => { … }, { operation: 'execute_trade', memory: true });
+   */
+  timed<F extends (...args: never[]) => unknown>(fn: F, options: Omit<PerformanceOptions, 'logger'> = {}): F {
+    return logPerformance(fn, { ...options, logger: this }, () => this);
+  }
+
   /** Records a performance metric (logging.performance_logs) with the current correlation id. */
   metric(
     operation: string,
@@ -291,6 +331,38 @@ export class Logger {
       value,
       stack,
     );
+  }
+}
+
+function spoolOf(
+  option: SpoolOptions | false | undefined,
+  env: Record<string, string | undefined>,
+): Promise<Spool | undefined> | undefined {
+  if (option === false || env.LOG_SPOOL_DIR === 'off') return undefined;
+  const maxBytes = Number(env.LOG_SPOOL_MAX_BYTES);
+  return Spool.open({
+    ...option,
+    ...(env.LOG_SPOOL_DIR ? { dir: env.LOG_SPOOL_DIR } : {}),
+    ...(Number.isFinite(maxBytes) && maxBytes > 0 ? { maxBytes } : {}),
+  });
+}
+
+/** The entry as the console may show it: a copy with secrets censored, or the entry itself when it has none. */
+function redacted(entry: LogEntry | MetricEntry, redactor: Redactor): LogEntry | MetricEntry {
+  const data = redactor.data(entry.data);
+  const message = entry.kind === 'log' ? redactor.text(entry.message) : undefined;
+  if (data === entry.data && (entry.kind !== 'log' || message === entry.message)) return entry;
+  return entry.kind === 'log' ? { ...entry, data, message: message! } : { ...entry, data };
+}
+
+/** The service of the program's entry module (Node's argv[1], Deno's main module), if its path names one. */
+function entryService(): string | undefined {
+  const g = globalThis as { process?: { argv?: string[] }; Deno?: { mainModule?: string } };
+  try {
+    const entry = g.Deno?.mainModule ?? g.process?.argv?.[1];
+    return entry ? detectService(entry) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

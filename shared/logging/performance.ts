@@ -1,4 +1,12 @@
-import type { Fields, Logger } from './logger.ts';
+/** What records a metric: a Logger (structurally, so that this module does not import logger.ts). */
+export interface MetricLogger {
+  metric(
+    operation: string,
+    executionTimeMs: number,
+    extra?: { memoryUsageMb?: number; cpuUsagePercent?: number; data?: Record<string, unknown> },
+  ): void;
+}
+type Logger = MetricLogger;
 
 export interface PerformanceOptions {
   /** Operation name. Default: the function's name. */
@@ -7,8 +15,37 @@ export interface PerformanceOptions {
   memory?: boolean;
   /** Also record the call's arguments in `data.args` (truncated). Default false. */
   args?: boolean;
-  /** Logger that records the metric. Default: the default setup's root logger. */
+  /**
+   * Logger that records the metric. Default: a logger of the default setup for the module that
+   * called logPerformance (or defined the decorated class), its service detected from the module's
+   * path as getLogger(import.meta.url) does; else the default service.
+   */
   logger?: Logger;
+}
+
+// This library's own directory: frames in it are skipped when looking for the calling module.
+const OWN_DIR = (() => {
+  try {
+    return new URL('.', import.meta.url).href;
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * The file (path or URL) of the first stack frame outside this library, from a stack captured in
+ * it: the module that called a timing helper. Undefined when no frame names a file.
+ */
+export function callerModule(stack: string | undefined): string | undefined {
+  for (const line of stack?.split('\n').slice(1) ?? []) {
+    const m = /((?:file:\/\/|\/|[A-Za-z]:\\)[^\s()]+?):\d+(?::\d+)?\)?\s*$/.exec(line);
+    if (!m) continue;
+    const file = m[1]!;
+    const url = file.startsWith('file://') ? file : `file://${file.startsWith('/') ? '' : '/'}${file.replaceAll('\\', '/')}`;
+    if (OWN_DIR && url.startsWith(OWN_DIR)) continue;
+    return file;
+  }
+  return undefined;
 }
 
 type AnyFn = (...args: never[]) => unknown;
@@ -46,7 +83,7 @@ function end(sample: Sample, options: PerformanceOptions, operation: string, arg
   } catch {
     // the runtime cannot tell: leave them out
   }
-  const data: Fields = {};
+  const data: Record<string, unknown> = {};
   if (options.args) data.args = summarizeArgs(args);
   if (error !== undefined) data.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   logger.metric(operation, elapsed, { cpuUsagePercent, memoryUsageMb, data: Object.keys(data).length ? data : undefined });
@@ -73,7 +110,9 @@ function summarizeArgs(args: unknown[]): unknown[] {
  * @example
  * const executeTrade = logPerformance(async (orderId: string) => { … }, { operation: 'execute_trade' });
  */
-export function logPerformance<F extends AnyFn>(fn: F, options: PerformanceOptions = {}, resolveLogger?: () => Logger): F {
+export function logPerformance<F extends AnyFn>(fn: F, options: PerformanceOptions & { logger: Logger }): F;
+export function logPerformance<F extends AnyFn>(fn: F, options: PerformanceOptions, resolveLogger: () => Logger): F;
+export function logPerformance<F extends AnyFn>(fn: F, options: PerformanceOptions, resolveLogger?: () => Logger): F {
   const operation = options.operation ?? (fn.name || 'anonymous');
   const loggerOf = () => options.logger ?? resolveLogger!();
   const wrapped = function (this: unknown, ...args: unknown[]) {
@@ -113,8 +152,9 @@ export function logPerformance<F extends AnyFn>(fn: F, options: PerformanceOptio
  *   async createOrder(order: Order) { … }
  * }
  */
-export function makeTimed(resolveLogger: () => Logger) {
+export function makeTimed(loggerFor: (callerStack: string | undefined) => () => Logger) {
   return function timed(options: PerformanceOptions = {}) {
+    const resolveLogger = loggerFor(options.logger ? undefined : new Error().stack);
     return <F extends AnyFn>(method: F, context: ClassMethodDecoratorContext): F =>
       logPerformance(method, { ...options, operation: options.operation ?? String(context.name) }, resolveLogger);
   };

@@ -18,6 +18,11 @@ export interface HttpSinkOptions {
   apiKey: string;
   /** Compress bodies with gzip. Default true. */
   gzip?: boolean;
+  /**
+   * Largest JSON body sent, in bytes before gzip (the server's limit applies after decoding): a
+   * larger batch is answered 413 here, unsent, and the transport splits it. Default 1 MiB.
+   */
+  maxBodyBytes?: number;
   /** Per-request timeout. Default 15 000 ms. */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -43,6 +48,10 @@ export class HttpSink implements Sink {
 
   async send(batch: IngestRequest): Promise<SendResult> {
     const json = toJsonSafe(batch);
+    const max = this.options.maxBodyBytes ?? 1_048_576;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: only a long text needs counting.
+    if (json.length * 3 > max && new TextEncoder().encode(json).byteLength > max)
+      return { ok: false, retryable: false, status: 413, reason: `batch over ${max} bytes of JSON; split` };
     const gzip = this.options.gzip ?? true;
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.options.apiKey}`,

@@ -1,18 +1,24 @@
 /**
  * The seed's async queue handler: records queue in memory and ship in batches (at `batchSize`
- * records or every `flushIntervalMs`, whichever comes first) through a Sink. The queue is bounded:
+ * records or every `flushIntervalMs`, whichever comes first) through a Sink. One request is in
+ * flight at a time; what queues meanwhile goes in the next request, up to `maxBatchSize` records,
+ * so a burst ships in few large requests. The queue is bounded:
  * when full, the oldest queued record is dropped and counted, and the count ships as a WARNING
  * record once there is room again. Retryable failures are retried with exponential backoff and
  * jitter, honouring Retry-After; permanent ones are reported on stderr, never thrown.
  */
-import { now, toWire, type Entry, type LogEntry, type MetricEntry } from './entry.ts';
-import type { Sink } from './sink.ts';
+import { now, toWire, type Entry, type LogEntry } from './entry.ts';
+import type { Redactor } from './redact.ts';
+import { toJsonSafe, type Sink } from './sink.ts';
+import type { Spool } from './spool.ts';
 import type { IngestRequest, RejectedRecord } from '../api/wire.ts';
 
 export interface TransportOptions {
   sink: Sink;
-  /** Records per batch. Default 100. */
+  /** Records queued that start a delivery. Default 100. */
   batchSize?: number;
+  /** Most records one request carries (what queued while the previous one was in flight). Default 1000, the server's limit. */
+  maxBatchSize?: number;
   /** Longest a record waits before its batch ships. Default 10 000 ms. */
   flushIntervalMs?: number;
   /** Records held in memory at most (queued and in flight). Default 10 000. */
@@ -22,6 +28,13 @@ export interface TransportOptions {
   maxRetryDelayMs?: number;
   /** Attempts for an HTTP 500 before the batch counts as permanently failed. Default 5. */
   maxAttemptsOn500?: number;
+  /**
+   * Where the records a full queue cannot hold go, a batch at a time, to be sent again oldest first
+   * (Node, self-hosted Deno; see spool.ts). Without one, the oldest queued record is dropped.
+   */
+  spool?: Promise<Spool | undefined>;
+  /** Censors secrets as records are serialised (for the sink and the stderr fallback). Default: none. */
+  redact?: Redactor;
   /** Service named on the transport's own records (the dropped-records warning). */
   service: string;
   /** Where problems are reported (rate-limited). Default: console.error. */
@@ -34,6 +47,12 @@ export interface TransportStats {
   queued: number;
   inFlight: number;
   shipped: number;
+  /** Requests that delivered a batch. */
+  batches: number;
+  /** Records written to the spool (each is sent from there later). */
+  spooled: number;
+  /** Records in the spool now. */
+  onDisk: number;
   dropped: number;
   rejected: number;
   failed: number;
@@ -50,35 +69,52 @@ export class Transport {
   private closed = false;
   /** The last pump stopped with records left because its deadline came first. */
   private stalled = false;
-  private readonly stats = { shipped: 0, dropped: 0, rejected: 0, failed: 0 };
+  private readonly stats = { shipped: 0, batches: 0, spooled: 0, dropped: 0, rejected: 0, failed: 0 };
+  private spool: Spool | undefined;
+  /** Why the first record of the count not yet reported was dropped. */
+  private dropReason = '';
+  private readonly spillWrites = new Set<Promise<void>>();
+  /** Settles once the spool is open (or known to be unavailable). */
+  private readonly spoolReady: Promise<void> | undefined;
   private readonly reportedStatuses = new Set<string>();
   private readonly stderr: RateLimitedWriter;
   private readonly batchSize: number;
+  private readonly maxBatchSize: number;
   private readonly flushIntervalMs: number;
   private readonly maxQueueSize: number;
 
   constructor(private readonly options: TransportOptions) {
     this.batchSize = options.batchSize ?? 100;
+    this.maxBatchSize = Math.max(this.batchSize, options.maxBatchSize ?? 1000);
     this.flushIntervalMs = options.flushIntervalMs ?? 10_000;
     this.maxQueueSize = options.maxQueueSize ?? 10_000;
     this.stderr = new RateLimitedWriter(options.stderr ?? ((l) => console.error(l)), options.stderrLinesPer10s ?? 50);
+    this.spoolReady = options.spool?.then(
+      (spool) => {
+        this.spool = spool;
+        if (!spool?.size || this.closed) return;
+        this.stderr.write(`logging: ${spool.records} records left in the spool (${spool.dir}) by an earlier run; sending them`);
+        this.startPump(true);
+      },
+      (error: unknown) => this.stderr.write(`logging: no spool (${(error as Error)?.message}); a full queue drops its oldest records`),
+    );
   }
 
   /** Queues a record. Never blocks, never throws. */
   push(entry: Entry): void {
     if (this.closed) {
-      this.stderr.write(fallbackLine(entry, 'logging is shut down'));
+      this.stderr.write(fallbackLine(entry.kind, toWire(entry as LogEntry, this.options.redact), 'logging is shut down'));
       return;
     }
     if (this.queue.length - this.head + this.inFlight >= this.maxQueueSize) {
-      if (this.queue.length > this.head) {
-        this.head++; // drop the oldest queued record
-        this.compact();
+      if (this.spool && this.queue.length > this.head) this.spill();
+      else {
+        if (this.queue.length > this.head) {
+          this.head++; // drop the oldest queued record
+          this.compact();
+        }
+        this.countDropped(1, `the queue was full (${this.maxQueueSize} records)`);
       }
-      if (this.droppedUnreported === 0)
-        this.stderr.write(`logging: queue full (${this.maxQueueSize} records); dropping the oldest, the count will be reported`);
-      this.droppedUnreported++;
-      this.stats.dropped++;
     }
     this.queue.push(entry);
     const queued = this.queue.length - this.head;
@@ -91,7 +127,34 @@ export class Transport {
   }
 
   getStats(): TransportStats {
-    return { queued: this.queue.length - this.head, inFlight: this.inFlight, ...this.stats };
+    return { queued: this.queue.length - this.head, inFlight: this.inFlight, onDisk: this.spool?.records ?? 0, ...this.stats };
+  }
+
+  /** Moves the oldest queued records, a batch of them, to the spool. Never blocks: the write is asynchronous. */
+  private spill() {
+    const batch = this.queue.slice(this.head, this.head + this.maxBatchSize);
+    this.head += batch.length;
+    this.compact();
+    const n = batch.length;
+    const write = this.spool!.write(toJsonSafe(this.request(batch)), n)
+      .then(
+        (dropped) => {
+          this.stats.spooled += n;
+          if (dropped) this.countDropped(dropped, 'the spool was over its size cap (its oldest batches went)');
+        },
+        (error: unknown) => this.countDropped(n, `a spool write failed (${(error as Error)?.message})`),
+      )
+      .finally(() => this.spillWrites.delete(write));
+    this.spillWrites.add(write);
+  }
+
+  private countDropped(n: number, why: string) {
+    if (this.droppedUnreported === 0) {
+      this.dropReason = why;
+      this.stderr.write(`logging: ${why}; the count will be reported`);
+    }
+    this.droppedUnreported += n;
+    this.stats.dropped += n;
   }
 
   /**
@@ -100,14 +163,17 @@ export class Transport {
    */
   async flush(deadline = Infinity): Promise<void> {
     this.clearTimer();
+    if (this.spoolReady) await this.raceDeadline(this.spoolReady, deadline); // what an earlier run left counts too
     for (;;) {
+      // Batches still being written to the spool are sent from there, after the older ones.
+      if (this.spillWrites.size) await this.raceDeadline(Promise.all(this.spillWrites).then(noop), deadline);
       if (this.pumping) {
         this.wake?.(); // cut a retry wait short: flushing means now
         await this.raceDeadline(this.pumping, deadline);
         if (this.stalled || Date.now() >= deadline) return; // out of time, records kept for later
       }
       if (Date.now() >= deadline) return;
-      if (this.queue.length - this.head === 0 && this.droppedUnreported === 0) return;
+      if (this.queue.length - this.head === 0 && this.droppedUnreported === 0 && !this.spool?.size) return;
       this.startPump(true, deadline);
     }
   }
@@ -118,7 +184,14 @@ export class Transport {
     this.closed = true;
     this.clearTimer();
     const left = this.size; // a delivery still in flight is not delivered either
-    if (left > 0) this.stderr.write(`logging: ${left} records not delivered before the shutdown deadline`);
+    // What the deadline left in memory goes to the spool, for the next start to send.
+    const spilled = this.spool ? this.queue.length - this.head : 0;
+    while (this.spool && this.queue.length > this.head) this.spill();
+    await Promise.all(this.spillWrites);
+    if (left > 0)
+      this.stderr.write(
+        `logging: ${left} records not delivered before the shutdown deadline${spilled ? `; ${spilled} of them written to the spool (${this.spool!.dir}) for the next start` : ''}`,
+      );
   }
 
   private startPump(partial: boolean, deadline = Infinity) {
@@ -133,9 +206,16 @@ export class Transport {
     this.stalled = false;
     for (;;) {
       this.reportDropped();
+      if (this.spool?.size) {
+        if (!(await this.sendSpooled(deadline))) {
+          this.stalled = true;
+          return;
+        }
+        continue;
+      }
       const queued = this.queue.length - this.head;
       if (queued === 0 || (!partial && queued < this.batchSize)) return;
-      const batch = this.queue.slice(this.head, this.head + this.batchSize);
+      const batch = this.queue.slice(this.head, this.head + this.maxBatchSize);
       this.head += batch.length;
       this.inFlight = batch.length;
       this.compact();
@@ -156,16 +236,48 @@ export class Transport {
     }
   }
 
-  /** True when the batch is settled (stored, or reported as permanently failed). */
-  private async deliver(batch: Entry[], deadline: number): Promise<boolean> {
+  /** Sends the spool's oldest batch; true when it is settled (and removed), false at the deadline. */
+  private async sendSpooled(deadline: number): Promise<boolean> {
+    const spool = this.spool!;
+    try {
+      const oldest = await spool.oldest();
+      if (!oldest) return true;
+      if (!oldest.batch) {
+        await spool.remove(oldest.name);
+        this.countDropped(oldest.count, `spool file ${oldest.name} was unreadable`);
+        return true;
+      }
+      const done = await this.send(oldest.batch, deadline);
+      if (done) await spool.remove(oldest.name);
+      return done;
+    } catch (error) {
+      // A spool that cannot be read or cleared is given up, not retried in a loop: a full queue drops again.
+      this.spool = undefined;
+      this.stderr.write(`logging: spool ${spool.dir} failed (${(error as Error)?.message}); no longer used`);
+      return true;
+    }
+  }
+
+  /** The wire request of a batch of entries (ids assigned once, secrets censored). */
+  private request(batch: Entry[]): IngestRequest {
     const request: IngestRequest = { logs: [], metrics: [] };
     for (const e of batch) {
-      if (e.kind === 'log') request.logs!.push(toWire(e));
-      else request.metrics!.push(toWire(e));
+      if (e.kind === 'log') request.logs!.push(toWire(e, this.options.redact));
+      else request.metrics!.push(toWire(e, this.options.redact));
     }
     if (request.logs!.length === 0) delete request.logs;
     if (request.metrics!.length === 0) delete request.metrics;
+    return request;
+  }
 
+  /** True when the batch is settled (stored, or reported as permanently failed). */
+  private deliver(batch: Entry[], deadline: number): Promise<boolean> {
+    return this.send(this.request(batch), deadline);
+  }
+
+  /** Sends a request, retrying, splitting it on 413; true when settled, false when the deadline came first. */
+  private async send(request: IngestRequest, deadline: number): Promise<boolean> {
+    const count = (request.logs?.length ?? 0) + (request.metrics?.length ?? 0);
     for (let attempt = 1; ; attempt++) {
       let result: Awaited<ReturnType<Sink['send']>>;
       try {
@@ -174,23 +286,28 @@ export class Transport {
         result = { ok: false, retryable: true, reason: `sink failed: ${(error as Error)?.message ?? String(error)}` };
       }
       if (result.ok) {
-        this.stats.shipped += batch.length - result.rejected.length;
+        this.stats.batches++;
+        this.stats.shipped += count - result.rejected.length;
         this.reportRejected(request, result.rejected);
         return true;
       }
-      if (result.status === 413 && batch.length > 1) {
-        const half = Math.ceil(batch.length / 2);
-        return (await this.deliver(batch.slice(0, half), deadline)) && (await this.deliver(batch.slice(half), deadline));
+      if (result.status === 413 && count > 1) {
+        const [first, second] = halves(request);
+        return (await this.send(first, deadline)) && (await this.send(second, deadline));
       }
       const permanent = !result.retryable || (result.status === 500 && attempt >= (this.options.maxAttemptsOn500 ?? 5));
       if (permanent) {
-        this.stats.failed += batch.length;
+        this.stats.failed += count;
         const key = String(result.status ?? result.reason);
         if (!this.reportedStatuses.has(key)) {
           this.reportedStatuses.add(key);
           this.stderr.write(`logging: batch refused permanently (${result.reason}); its records follow on stderr`);
         }
-        for (const e of batch) this.stderr.write(fallbackLine(e, result.reason));
+        for (const [kind, records] of [
+          ['log', request.logs],
+          ['metric', request.metrics],
+        ] as const)
+          for (const r of records ?? []) this.stderr.write(fallbackLine(kind, r, result.reason));
         return true;
       }
       const base = this.options.retryBaseMs ?? 500;
@@ -214,8 +331,8 @@ export class Transport {
       time: now(),
       service: this.options.service,
       level: 'WARNING',
-      message: `logging dropped ${dropped} records: the queue was full (${this.maxQueueSize} records)`,
-      data: { dropped, max_queue_size: this.maxQueueSize },
+      message: `logging dropped ${dropped} records: ${this.dropReason}`,
+      data: { dropped, max_queue_size: this.maxQueueSize, reason: this.dropReason },
       correlationId: undefined,
       eventType: 'system',
     };
@@ -277,10 +394,30 @@ export class Transport {
   }
 }
 
+function noop() {}
+
+/** A request cut in two, half of its records in each (413: too large for the server). */
+function halves(request: IngestRequest): [IngestRequest, IngestRequest] {
+  const records = [
+    ...(request.logs ?? []).map((r) => ['logs', r] as const),
+    ...(request.metrics ?? []).map((r) => ['metrics', r] as const),
+  ];
+  const half = Math.ceil(records.length / 2);
+  const build = (part: typeof records): IngestRequest => {
+    const out: IngestRequest = {};
+    for (const [kind, r] of part) ((out[kind] as unknown[] | undefined) ??= []).push(r);
+    return out;
+  };
+  return [build(records.slice(0, half)), build(records.slice(half))];
+}
+
 /** A record that could not be shipped, as one JSON line for stderr. */
-function fallbackLine(entry: Entry, reason: string): string {
-  const wire = entry.kind === 'log' ? toWire(entry as LogEntry) : toWire(entry as MetricEntry);
-  return JSON.stringify({ undelivered: reason, kind: entry.kind, ...wire });
+function fallbackLine(kind: 'log' | 'metric', wire: object, reason: string): string {
+  try {
+    return JSON.stringify({ undelivered: reason, kind, ...wire });
+  } catch {
+    return JSON.stringify({ undelivered: reason, kind, ...wire, data: { unserialisable: true } });
+  }
 }
 
 /** Writes at most `perWindow` lines per 10 s, then one line saying how many it suppressed. */

@@ -111,6 +111,7 @@ async function main() {
       // [name, the SQL, the API path (may depend on the run), runs]. In the data a service's venues
       // are fixed by its place in the cycle: risk_management (g % 6 = 1) only routes to venues 1, 4, 7.
       const cases: [string, (i: number) => Promise<unknown>, ((i: number) => string) | undefined, number?][] = [
+        ['HTTP floor: /health (one SELECT 1, no auth)', () => sql`SELECT 1`, () => '/health'],
         ['correlation-id lookup (trace)', (i) => traceEvents(sql, cid(i)), (i) => `/v1/traces/${cid(i)}`],
         [
           "one service's errors, newest first (100 rows)",

@@ -13,7 +13,7 @@ import {
   withCorrelation,
   type LoggingOptions,
 } from '../../../shared/logging';
-import { logPerformance, makeTimed } from '../../../shared/logging/performance';
+import { callerModule, logPerformance, makeTimed } from '../../../shared/logging/performance';
 import { formatPretty } from '../../../shared/logging/format';
 import { RecordingSink, sleep } from './helpers';
 
@@ -387,11 +387,37 @@ describe('performance', () => {
     ]);
   });
 
+  it('finds the calling module: the first stack frame outside the library', () => {
+    const own = new URL('../../../shared/logging/', import.meta.url);
+    const stack = [
+      'Error',
+      `    at logPerformance (${own.href}index.ts:95:40)`,
+      `    at ${own.pathname}performance.ts:12:3`,
+      '    at file:///app/src/services/execution/order_manager.mjs:8:22',
+      '    at ModuleJob.run (node:internal/modules/esm/module_job:271:25)',
+    ].join('\n');
+    expect(callerModule(stack)).toBe('file:///app/src/services/execution/order_manager.mjs');
+    expect(callerModule('Error\n    at Object.<anonymous> (/srv/risk_management/limits.js:3:9)')).toBe('/srv/risk_management/limits.js');
+    expect(callerModule('Error\n    at native code')).toBeUndefined();
+    expect(callerModule(undefined)).toBeUndefined();
+  });
+
+  it("logger.timed records under the logger's service with its bound fields", async () => {
+    const { logging, sink } = setup();
+    const settle = logging
+      .getServiceLogger('risk_management')
+      .bind({ desk: 'fx' })
+      .timed(async (n: number) => n * 2, { operation: 'settle' });
+    expect(await settle(21)).toBe(42);
+    await logging.flush();
+    expect(sink.metrics.map((m) => [m.service, m.operation, m.data])).toEqual([['risk_management', 'settle', { desk: 'fx' }]]);
+  });
+
   it('works as a standard method decorator', async () => {
     // Applied as the runtime applies `@timed()` (vitest's transform leaves decorator syntax alone;
     // the integration test's child process uses the syntax itself, through tsx).
     const { logging, sink } = setup();
-    const timed = makeTimed(() => logging.getServiceLogger('execution'));
+    const timed = makeTimed(() => () => logging.getServiceLogger('execution'));
     class OrderManager {
       constructor(private readonly venue: string) {}
       async createOrder(qty: number) {

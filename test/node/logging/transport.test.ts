@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogging, HttpSink, type LoggingOptions } from '../../../shared/logging';
+import { createLogging, HttpSink, type LoggingOptions, type SendResult } from '../../../shared/logging';
 import { parseRetryAfter } from '../../../shared/logging/sink';
 import { RecordingSink, sleep } from './helpers';
 
@@ -28,11 +29,28 @@ function setup(options: LoggingOptions = {}) {
 }
 
 describe('batching', () => {
-  it('ships a batch as soon as batchSize records are queued', async () => {
+  it('ships a batch as soon as batchSize records are queued; what queues meanwhile goes in the next request', async () => {
     const { sink, log } = setup({ batchSize: 10, flushIntervalMs: 60_000 });
     for (let i = 0; i < 25; i++) log.info(`m${i}`);
     await sleep(50);
-    expect(sink.batches.map((b) => b.logs!.length)).toEqual([10, 10]);
+    expect(sink.batches.map((b) => b.logs!.length)).toEqual([10, 15]);
+  });
+
+  it('coalesces a burst into few requests of at most maxBatchSize while one is in flight', async () => {
+    const { sink, logging, log } = setup({ batchSize: 100, maxBatchSize: 1000, flushIntervalMs: 60_000, maxQueueSize: 20_000 });
+    const send = sink.send.bind(sink);
+    sink.send = async (b) => {
+      await sleep(30); // a request's round trip
+      return send(b);
+    };
+    for (let i = 0; i < 5000; i++) log.info(`m${i}`);
+    await logging.flush();
+    const sizes = sink.batches.map((b) => b.logs!.length);
+    expect(sizes[0]).toBe(100);
+    expect(sizes.slice(1).every((n) => n === 1000 || n === 900)).toBe(true);
+    expect(sizes).toHaveLength(6);
+    expect(sink.logs.map((l) => l.message)).toEqual(Array.from({ length: 5000 }, (_, i) => `m${i}`));
+    expect(logging.stats()).toMatchObject({ shipped: 5000, batches: 6, dropped: 0 });
   });
 
   it('ships a partial batch after flushIntervalMs', async () => {
@@ -70,7 +88,7 @@ describe('bounded queue', () => {
     sink.send = async (b) => (down ? { ok: false, retryable: true, status: 503, reason: 'HTTP 503' } : original(b));
     for (let i = 0; i < 53; i++) log.info(`m${i}`);
     expect(logging.stats()).toMatchObject({ dropped: 3 });
-    expect(stderr.some((l) => /queue full/.test(l))).toBe(true);
+    expect(stderr.some((l) => /queue was full/.test(l))).toBe(true);
     down = false;
     await logging.flush();
     const messages = sink.logs.map((l) => l.message);
@@ -103,7 +121,7 @@ describe('delivery failures', () => {
   });
 
   it('does not retry other 4xx: reports once on stderr with the records, and goes on', async () => {
-    const { sink, logging, log, stderr } = setup({ batchSize: 1 });
+    const { sink, logging, log, stderr } = setup({ batchSize: 1, maxBatchSize: 1 });
     let calls = 0;
     const original = sink.send.bind(sink);
     sink.send = async (b) =>
@@ -213,6 +231,27 @@ describe('HttpSink', () => {
     expect(await sink.send(batch)).toMatchObject({ ok: false, retryable: false, status: 400, reason: 'HTTP 400: nope' });
   });
 
+  it('answers 413 itself, unsent, for a body over maxBodyBytes, and the transport splits the batch', async () => {
+    const bodies: number[] = [];
+    const endpoint = await server((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (d) => parts.push(d));
+      req.on('end', () => {
+        bodies.push(gunzipSync(Buffer.concat(parts)).byteLength);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"rejected":[]}');
+      });
+    });
+    const sink = new HttpSink({ endpoint, apiKey: 'k', maxBodyBytes: 10_000 });
+    const logging = createLogging({ sink, console: false, env: {}, batchSize: 40, maxBatchSize: 40 });
+    cleanups.push(() => logging.shutdown({ timeoutMs: 100 }));
+    const log = logging.getServiceLogger('execution');
+    for (let i = 0; i < 40; i++) log.info('é'.repeat(400)); // 800 bytes of UTF-8 each: 32 KB in all
+    await logging.flush();
+    expect(logging.stats()).toMatchObject({ shipped: 40, failed: 0 });
+    expect(bodies.length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...bodies)).toBeLessThanOrEqual(10_000);
+  });
+
   it('a refused connection is a retryable network error', async () => {
     const sink = new HttpSink({ endpoint: 'http://127.0.0.1:1', apiKey: 'k' });
     expect(await sink.send({ logs: [] })).toMatchObject({ ok: false, retryable: true, reason: expect.stringMatching(/network error/) });
@@ -222,5 +261,102 @@ describe('HttpSink', () => {
     expect(parseRetryAfter('3')).toBe(3000);
     expect(parseRetryAfter(new Date(Date.now() + 5000).toUTCString())).toBeGreaterThan(3000);
     expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});
+
+describe('spool', () => {
+  const fsp = () => import('node:fs/promises');
+  async function tmpDir() {
+    const { mkdtemp, rm } = await fsp();
+    const os = await import('node:os');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-test-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+  const down: SendResult = { ok: false, retryable: true, status: 503, reason: 'HTTP 503' };
+
+  it('a full queue spills its oldest batch to disk instead of dropping; all is sent, in order, once the endpoint answers', async () => {
+    const dir = await tmpDir();
+    const { sink, logging, log } = setup({
+      batchSize: 50,
+      maxBatchSize: 100,
+      maxQueueSize: 300,
+      spool: { dir },
+      retryBaseMs: 20,
+      maxRetryDelayMs: 20,
+    });
+    let up = false;
+    sink.script = Array.from({ length: 10_000 }, () => () => (up ? { ok: true, rejected: [] } : down));
+    await sleep(20); // the spool opens asynchronously
+    for (let i = 0; i < 2000; i++) log.info(`m${i}`);
+    await sleep(100);
+    const files = (await (await fsp()).readdir(dir)).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(10);
+    expect(logging.stats()).toMatchObject({ dropped: 0, shipped: 0 });
+    expect(logging.stats()!.onDisk).toBeGreaterThan(1500);
+    up = true;
+    await logging.flush({ timeoutMs: 10_000 });
+    expect(sink.logs.map((l) => l.message)).toEqual(Array.from({ length: 2000 }, (_, i) => `m${i}`));
+    expect(logging.stats()).toMatchObject({ shipped: 2000, dropped: 0, onDisk: 0 });
+    expect((await (await fsp()).readdir(dir)).length).toBe(0);
+  });
+
+  it('a spool at its cap drops its oldest batches and the count ships as a WARNING', async () => {
+    const dir = await tmpDir();
+    const { sink, logging, log } = setup({
+      batchSize: 100,
+      maxBatchSize: 100,
+      maxQueueSize: 200,
+      spool: { dir, maxBytes: 40_000 },
+      retryBaseMs: 20,
+      maxRetryDelayMs: 20,
+    });
+    let up = false;
+    sink.script = Array.from({ length: 10_000 }, () => () => (up ? { ok: true, rejected: [] } : down));
+    await sleep(20);
+    for (let i = 0; i < 3000; i++) log.info(`m${i}`, { i });
+    await sleep(100);
+    const dropped = logging.stats()!.dropped;
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped % 100).toBe(0); // whole batches
+    up = true;
+    await logging.flush({ timeoutMs: 10_000 });
+    const warning = sink.logs.find((l) => l.message.startsWith('logging dropped'));
+    expect(warning).toMatchObject({ level: 'WARNING', data: { dropped } });
+    const shipped = sink.logs.filter((l) => l !== warning).map((l) => l.message);
+    expect(shipped).toHaveLength(3000 - dropped);
+    expect(shipped.at(-1)).toBe('m2999'); // the newest are kept, the oldest dropped
+    expect(new Set(shipped).size).toBe(shipped.length);
+  });
+
+  it('sends what an earlier run left, oldest first; an unreadable file costs only its own batch', async () => {
+    const dir = await tmpDir();
+    const { writeFile, readdir } = await fsp();
+    const batch = (from: number, n: number) =>
+      JSON.stringify({
+        logs: Array.from({ length: n }, (_, i) => ({
+          id: crypto.randomUUID(),
+          timestamp: new Date().toISOString(),
+          service: 'execution',
+          level: 'INFO',
+          message: `old${from + i}`,
+        })),
+      });
+    await writeFile(path.join(dir, '1000-000000-3.json'), batch(0, 3));
+    await writeFile(path.join(dir, '1001-000001-3.json'), batch(3, 3).slice(0, 90)); // died mid-write
+    await writeFile(path.join(dir, '1002-000002-2.json'), batch(6, 2));
+    await writeFile(path.join(dir, '1003-000003-5.json.tmp'), batch(8, 5).slice(0, 50)); // never renamed
+    const { sink, logging } = setup({ spool: { dir } });
+    await sleep(100);
+    await logging.flush({ timeoutMs: 5_000 });
+    expect(sink.logs.map((l) => l.message)).toEqual([
+      'old0',
+      'old1',
+      'old2',
+      'old6',
+      'old7',
+      expect.stringMatching(/^logging dropped 3 records/),
+    ]);
+    expect(await readdir(dir)).toEqual([]);
   });
 });
