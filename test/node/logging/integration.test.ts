@@ -401,5 +401,11 @@ console.log(JSON.stringify(logging.stats()));`,
     const { stdout } = await run(process.execPath, ['test/node/fixtures/built-client.mjs', cid], { cwd: projectRoot, env: env() });
     expect(JSON.parse(stdout.trim())).toMatchObject({ shipped: 1 });
     expect((await logsOf(cid)).map((l) => [l.service, l.message])).toEqual([['data_ingestion', 'Bars fetched from the built package']]);
+    // The pino transport as pino loads it: by its package subpath, in a worker thread.
+    const pinoCid = `built-pino-${crypto.randomUUID()}`;
+    await run(process.execPath, ['test/node/fixtures/built-pino.mjs', pinoCid], { cwd: projectRoot, env: env() });
+    expect((await logsOf(pinoCid)).map((l) => [l.service, l.level, l.message, l.data])).toEqual([
+      ['analytics', 'INFO', 'Report built through the pino worker', { rows: 7 }],
+    ]);
   }, 60_000);
 });
