@@ -2,7 +2,7 @@
  * The library against the real Worker (wrangler dev) and the real Postgres.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
@@ -244,6 +244,58 @@ describe('client library → Worker → Postgres', () => {
     expect(stats.spooled).toBeGreaterThan(10_000);
     expect(await storedOf(cid)).toEqual({ rows: 28_000, distinct: 28_000 });
   }, 180_000);
+
+  it('a spool at its cap drops its oldest batches; the rest arrives, and the count is stored as a WARNING', async () => {
+    const proxy = await switchableProxy();
+    const cid = `cap-${crypto.randomUUID()}`;
+    // A spilled batch (up to 1,000 records) is up to about 190 KB: a 300 KB cap holds one or two.
+    const child = runFixture('spool-app.ts', [cid, '2000', '3'], {
+      LOG_INGEST_URL: proxy.url,
+      LOG_MAX_QUEUE_SIZE: '1000',
+      LOG_SPOOL_MAX_BYTES: '300000',
+    });
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    await sleep(4000);
+    await proxy.up();
+    expect(await exited).toBe(0);
+    await proxy.down();
+    const stats = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    expect(stats.dropped).toBeGreaterThanOrEqual(500);
+    expect(await storedOf(cid)).toEqual({ rows: 6000 - stats.dropped, distinct: 6000 - stats.dropped });
+    const [warning] = await sql<{ level: string; data: { dropped: number; reason: string } }[]>`
+      SELECT level, data FROM logging.system_logs WHERE service = 'execution' AND message LIKE 'logging dropped%' AND "timestamp" > now() - interval '1 minute'
+      ORDER BY "timestamp" DESC LIMIT 1`;
+    expect(warning).toMatchObject({ level: 'WARNING', data: { dropped: stats.dropped, reason: expect.stringMatching(/size cap/) } });
+  }, 120_000);
+
+  it('a spool file cut short by a crash costs that file only: the others are delivered at the next start', async () => {
+    const spool = spoolDir();
+    const cid = `cut-${crypto.randomUUID()}`;
+    const batch = (from: number, n: number) =>
+      JSON.stringify({
+        logs: Array.from({ length: n }, (_, i) => ({
+          id: crypto.randomUUID(),
+          timestamp: new Date(Date.now() - 60_000 + from + i).toISOString(),
+          service: 'execution',
+          level: 'INFO',
+          message: `left ${from + i}`,
+          correlation_id: cid,
+        })),
+      });
+    writeFileSync(path.join(spool, '1000-000000-100.json'), batch(0, 100));
+    writeFileSync(path.join(spool, '1000-000001-100.json'), batch(100, 100).slice(0, 5000)); // died mid-write
+    writeFileSync(path.join(spool, '1000-000002-100.json'), batch(200, 100));
+    const child = runFixture('spool-app.ts', [cid], { LOG_SPOOL_DIR: spool });
+    expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+    const stored = await sql<{ message: string }[]>`SELECT message FROM logging.system_logs WHERE correlation_id = ${cid}`;
+    expect(stored.map((r) => Number(r.message.slice(5))).sort((a, b) => a - b)).toEqual([
+      ...Array.from({ length: 100 }, (_, i) => i),
+      ...Array.from({ length: 100 }, (_, i) => 200 + i),
+    ]);
+    expect(readdirSync(spool)).toEqual([]);
+  }, 60_000);
 
   it('SIGKILLed during an outage and started again: everything spooled before the kill is delivered', async () => {
     const proxy = await switchableProxy();
