@@ -44,6 +44,8 @@ export interface AppEnv {
     read: <T>(query: (sql: Sql) => Promise<T>) => Promise<T>;
     defer: (promise: Promise<unknown>) => void;
     apiKey: ApiKey;
+    /** Charges this many records to the key's limits; throws the 429 when they are spent (functions/middleware/limits.ts). */
+    charge: (records: number) => Promise<void>;
     /** The service's own logger: WARNING+ to the console, everything to its own tables. */
     logger: Logger;
     /** What this request accepted, rejected and queued: added to the per-minute ingest counters after the response. */

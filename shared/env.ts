@@ -41,6 +41,14 @@ export const SettingsSchema = z.object({
   /** OTLP/HTTP caps (OTLP clients do not retry a 413, so these cover what SDKs and collectors send by default). */
   OTLP_MAX_RECORDS_PER_REQUEST: int(8192, 1),
   OTLP_MAX_BODY_BYTES: int(8 * 1024 * 1024, 1024),
+  /**
+   * Per-key rate limits when the key names none (`keys create --rate`, `--request-rate`): records
+   * and requests per second, each with a burst of RATE_LIMIT_BURST_SECONDS of its rate (never
+   * fewer records than the largest request may carry).
+   */
+  RATE_LIMIT_RECORDS_PER_SECOND: int(10_000, 1),
+  RATE_LIMIT_REQUESTS_PER_SECOND: int(100, 1),
+  RATE_LIMIT_BURST_SECONDS: int(2, 1),
   /** Alert windows end on the minute at least this long before the evaluation, so late records are in. */
   ALERT_EVALUATION_DELAY_SECONDS: int(15),
   /** Rules not started this long into an evaluation wait for the next minute (a Workers cron has 30 s of CPU). */

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../../shared/api';
 import { isTransientDbError } from '../../shared/db/transient';
-import { findKeyByHash, sha256Hex, type ApiKey, type Scope } from '../../shared/db/api-keys';
+import { findKeyByHash, sha256Hex, touchKey, type ApiKey, type Scope } from '../../shared/db/api-keys';
 import type { AppEnv } from '../types';
 
 export interface RequireKeyOptions {
@@ -50,8 +50,23 @@ export function requireKey(scope: Scope, { cacheTtlMs = 30_000, staleIfErrorMs =
         throw new ApiError('UNAUTHORIZED', 'invalid or revoked API key');
       }
       if (verified.size >= MAX_CACHED_KEYS) verified.clear();
-      key = { key: found, expires: now + cacheTtlMs, verifiedAt: found === key?.key ? key.verifiedAt : now };
+      const fresh = found !== key?.key;
+      key = { key: found, expires: now + cacheTtlMs, verifiedAt: fresh ? now : key!.verifiedAt };
       verified.set(hash, key);
+      // Last use, to within the cache period: one write per key and isolate per period, after the response.
+      if (fresh)
+        c.get('defer')(
+          touchKey(c.get('sql'), found.id).catch((error: unknown) =>
+            c.get('logger')?.warning("could not note an API key's last use", { key_id: found.id, error: String(error) }),
+          ),
+        );
+    }
+    // Checked on every request, cached or not, and through an outage: an expired key never works.
+    if (key.key.expires_at && Date.parse(key.key.expires_at) <= now) {
+      throw new ApiError(
+        'UNAUTHORIZED',
+        `this API key expired at ${key.key.expires_at}; rotate it (npm run keys -- rotate) or create a new one`,
+      );
     }
     if (!key.key.scopes.includes(scope)) {
       throw new ApiError('FORBIDDEN', `this API key lacks the "${scope}" scope`);

@@ -8,7 +8,7 @@ import type { AppEnv } from '../types';
 export function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
   const body: ErrorBody = { code: error.code, message: error.message, requestId: c.get('requestId') };
   if (error.options.issues) body.issues = error.options.issues;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...error.options.headers };
   if (error.options.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.options.retryAfterSeconds);
   return c.json(body, error.status, headers);
 }

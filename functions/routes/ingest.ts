@@ -22,6 +22,7 @@ import { BodyError, insertBatch, mayNeedSanitizing, readTextBody, validateBatch,
 import { publicBase, publishForReplay, QueueUnavailableError } from '../../shared/qstash';
 import { DAY_MS } from '../../shared/time';
 import { requireKey } from '../middleware/auth';
+import { limitKey } from '../middleware/limits';
 import type { App, AppEnv } from '../types';
 
 export type { IngestResponse };
@@ -60,7 +61,16 @@ const route = createRoute({
       description: 'The database could not take the batch now; its valid records were queued for replay',
       content: { 'application/json': { schema: IngestResponseSchema } },
     },
-    ...errorResponses('BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'DATABASE_UNAVAILABLE'),
+    ...errorResponses(
+      'BAD_REQUEST',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'PAYLOAD_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'RATE_LIMITED',
+      'QUOTA_EXCEEDED',
+      'DATABASE_UNAVAILABLE',
+    ),
   },
 });
 
@@ -125,7 +135,7 @@ async function queueForReplay(c: Context<AppEnv>, batch: ValidatedBatch, dbError
 
 export function registerIngest(app: App) {
   app.openAPIRegistry.registerPath(route);
-  app.post(route.path, requireKey('ingest'), async (c) => {
+  app.post(route.path, requireKey('ingest'), limitKey(), async (c) => {
     const settings = c.get('settings');
     const { text, envelope } = await readEnvelope(c);
     const batch = validateBatch(envelope, {
@@ -145,6 +155,7 @@ export function registerIngest(app: App) {
       rejected: batch.rejected,
       ...(queued === undefined ? {} : { queued }),
     });
+    await c.get('charge')(valid);
     if (valid === 0) return c.json(answer(0));
     try {
       const result = await insertBatch(c.get('sql'), batch.logs, batch.metrics);

@@ -35,6 +35,7 @@ import {
 import { publicBase, publishForReplay, QueueUnavailableError } from '../../shared/qstash';
 import { DAY_MS } from '../../shared/time';
 import { requireKey } from '../middleware/auth';
+import { limitKey } from '../middleware/limits';
 import type { App, AppEnv } from '../types';
 
 /** gRPC status codes for our error codes (google.rpc.Code), as OTLP/HTTP's Status carries them. */
@@ -44,6 +45,8 @@ const GRPC_CODE: Partial<Record<ErrorCode, number>> = {
   FORBIDDEN: 7,
   NOT_FOUND: 5,
   PAYLOAD_TOO_LARGE: 8,
+  RATE_LIMITED: 8, // RESOURCE_EXHAUSTED: the SDKs retry a 429 after Retry-After
+  QUOTA_EXCEEDED: 8,
   UNSUPPORTED_MEDIA_TYPE: 3,
   DATABASE_UNAVAILABLE: 14,
 };
@@ -77,6 +80,7 @@ function exportRoute(path: string, what: string, request: string, response: z.Zo
       403: status('The key lacks the ingest scope'),
       413: status('Too many records, or too large after decompression'),
       415: status('Not application/json, or an unsupported Content-Encoding'),
+      429: status("RESOURCE_EXHAUSTED: the key's rate limit (retry after Retry-After, as the SDKs do) or daily quota"),
       503: status('The database and the queue cannot take the batch now; retry after Retry-After'),
     },
   });
@@ -115,7 +119,7 @@ function otlpError(error: Error, c: Context<AppEnv>): Response {
     c.get('logger')?.exception(error, 'unhandled error', { path: c.req.path });
     api = new ApiError('INTERNAL', 'internal error');
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...api.options.headers };
   if (api.options.retryAfterSeconds !== undefined) headers['Retry-After'] = String(api.options.retryAfterSeconds);
   const code = GRPC_CODE[api.code] ?? 13;
   if (isProtobuf(c))
@@ -213,6 +217,7 @@ async function ingest(c: Context<AppEnv>, signal: Signal) {
   ].sort((a, b) => a.index - b.index);
   const accepted = batch.logs.length + batch.metrics.length;
   c.get('tally').rejected += rejected.length;
+  await c.get('charge')(accepted);
   if (accepted) await store(c, batch);
   c.get('tally').accepted += accepted;
   return rejected;
@@ -224,7 +229,7 @@ export function registerOtlp(app: App) {
   for (const signal of SIGNALS) {
     // The handler reads the body itself (encodings, caps, per-record checks): the contract is documentation.
     otlp.openAPIRegistry.registerPath(signal.route);
-    otlp.post(signal.route.path, requireKey('ingest'), async (c) => answer(c, signal, partialSuccess(await ingest(c, signal))));
+    otlp.post(signal.route.path, requireKey('ingest'), limitKey(), async (c) => answer(c, signal, partialSuccess(await ingest(c, signal))));
   }
   app.route('/otlp', otlp);
 }

@@ -12,6 +12,16 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, description: 'The key lacks the scope, or may not act for that service' },
   NOT_FOUND: { status: 404, description: 'No such route, or no such rule, contact point, silence or mute timing' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'Too many records or bytes' },
+  RATE_LIMITED: {
+    status: 429,
+    description:
+      "The key's records or requests per second are spent: nothing was stored; retry after Retry-After (RateLimit-* headers say the limit)",
+  },
+  QUOTA_EXCEEDED: {
+    status: 429,
+    description:
+      "The key's records for this UTC day are spent: nothing was stored; Retry-After points at the next UTC day, so do not retry before",
+  },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'Not application/json, or an encoding other than gzip' },
   INTERNAL: { status: 500, description: 'An unexpected error; details are in the service logs' },
   DATABASE_UNAVAILABLE: {
@@ -47,7 +57,7 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly options: { issues?: RecordIssue[]; retryAfterSeconds?: number; cause?: unknown } = {},
+    readonly options: { issues?: RecordIssue[]; retryAfterSeconds?: number; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.status = ERRORS[code].status;

@@ -12,6 +12,12 @@ export interface ApiKey {
   /** One service name, or '*' for every service. */
   service: string;
   scopes: Scope[];
+  /** When the key stops working (ISO), or null. */
+  expires_at: string | null;
+  /** Its own limits; null: the service's defaults (rates) or none (quota). */
+  rate_records_per_second: number | null;
+  rate_requests_per_second: number | null;
+  daily_quota: number | null;
 }
 
 export interface ApiKeyInfo extends ApiKey {
@@ -19,7 +25,23 @@ export interface ApiKeyInfo extends ApiKey {
   name: string | null;
   created_at: Date;
   revoked_at: Date | null;
+  last_used_at: Date | null;
+  rotated_to: string | null;
+  /** Records accepted today (UTC). */
+  used_today: number;
 }
+
+/** A key's limits, as `keys create` and the API take them. */
+export interface KeyLimits {
+  rateRecordsPerSecond?: number | null;
+  rateRequestsPerSecond?: number | null;
+  dailyQuota?: number | null;
+  /** When it expires; null or absent: never. */
+  expiresAt?: Date | null;
+}
+
+const KEY_COLUMNS =
+  'id, service, to_json(scopes) AS scopes, to_char(expires_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\') AS expires_at, rate_records_per_second, rate_requests_per_second, daily_quota::float8 AS daily_quota';
 
 /** A new random key: `lk_` and 43 base64url characters (256 bits). */
 export function generateKey(): string {
@@ -31,31 +53,74 @@ export function generateKey(): string {
   return `lk_${b64}`;
 }
 
-/** The active key with this sha-256 (hex), or null. */
+/** The unrevoked key with this sha-256 (hex), expired or not (the caller says which), or null. */
 export async function findKeyByHash(sql: Sql, hash: string): Promise<ApiKey | null> {
   const [row] = await sql<ApiKey[]>`
-    SELECT id, service, to_json(scopes) AS scopes FROM logging.api_keys WHERE key_hash = ${hash} AND revoked_at IS NULL`;
+    SELECT ${sql.unsafe(KEY_COLUMNS)} FROM logging.api_keys WHERE key_hash = ${hash} AND revoked_at IS NULL`;
   return row ?? null;
+}
+
+/** Notes that a key was used now (called at most once per cache period per key and isolate). */
+export async function touchKey(sql: Sql, id: string): Promise<void> {
+  await sql`UPDATE logging.api_keys SET last_used_at = now() WHERE id = ${id}`;
 }
 
 /** Stores a new key and returns its plaintext, which is never stored and cannot be shown again. */
 export async function createKey(
   sql: Sql,
-  input: { service: string; scopes?: Scope[]; name?: string | null },
+  input: { service: string; scopes?: Scope[]; name?: string | null } & KeyLimits,
 ): Promise<{ id: string; key: string }> {
   const key = generateKey();
   const scopes = input.scopes ?? ['ingest'];
   const [row] = await sql<{ id: string }[]>`
-    INSERT INTO logging.api_keys (key_hash, prefix, service, scopes, name)
+    INSERT INTO logging.api_keys (key_hash, prefix, service, scopes, name, rate_records_per_second, rate_requests_per_second, daily_quota, expires_at)
     VALUES (${await sha256Hex(key)}, ${key.slice(0, 10)}, ${input.service},
-            (SELECT array_agg(s) FROM json_array_elements_text(${JSON.stringify(scopes)}::text::json) AS s), ${input.name ?? null})
+            (SELECT array_agg(s) FROM json_array_elements_text(${JSON.stringify(scopes)}::text::json) AS s), ${input.name ?? null},
+            ${input.rateRecordsPerSecond ?? null}, ${input.rateRequestsPerSecond ?? null}, ${input.dailyQuota ?? null},
+            ${input.expiresAt ?? null})
     RETURNING id`;
   return { id: row!.id, key };
 }
 
+/**
+ * Replaces a key: a new key with its service, scopes, name and limits, while the old one stays
+ * valid for `graceSeconds` more (or until its own expiry, if sooner). Null when no active key has
+ * this id.
+ */
+export async function rotateKey(
+  sql: Sql,
+  id: string,
+  graceSeconds: number,
+): Promise<{ id: string; key: string; oldExpiresAt: Date } | null> {
+  return sql.begin(async (tx) => {
+    const [old] = await tx<
+      { service: string; scopes: Scope[]; name: string | null; r: number | null; q: number | null; d: number | null; e: Date | null }[]
+    >`
+      SELECT service, to_json(scopes) AS scopes, name, rate_records_per_second AS r, rate_requests_per_second AS q, daily_quota::float8 AS d, expires_at AS e
+      FROM logging.api_keys WHERE id = ${id} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) FOR UPDATE`;
+    if (!old) return null;
+    const created = await createKey(tx as unknown as Sql, {
+      service: old.service,
+      scopes: old.scopes,
+      name: old.name,
+      rateRecordsPerSecond: old.r,
+      rateRequestsPerSecond: old.q,
+      dailyQuota: old.d,
+      expiresAt: old.e,
+    });
+    const [row] = await tx<{ expires_at: Date }[]>`
+      UPDATE logging.api_keys SET rotated_to = ${created.id},
+             expires_at = least(coalesce(expires_at, 'infinity'), now() + make_interval(secs => ${graceSeconds}))
+      WHERE id = ${id} RETURNING expires_at`;
+    return { ...created, oldExpiresAt: row!.expires_at };
+  });
+}
+
 export async function listKeys(sql: Sql): Promise<ApiKeyInfo[]> {
   return sql<ApiKeyInfo[]>`
-    SELECT id, prefix, service, to_json(scopes) AS scopes, name, created_at, revoked_at FROM logging.api_keys ORDER BY created_at`;
+    SELECT ${sql.unsafe(KEY_COLUMNS)}, prefix, name, created_at, revoked_at, last_used_at, rotated_to,
+           coalesce((SELECT u.records FROM logging.key_usage u WHERE u.key_id = k.id AND u.day = (now() AT TIME ZONE 'UTC')::date), 0)::float8 AS used_today
+    FROM logging.api_keys k ORDER BY created_at`;
 }
 
 /** Returns false when no active key has this id. */

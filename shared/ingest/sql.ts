@@ -29,11 +29,11 @@ export function lateMinutes(batches: readonly (readonly { timestamp: string }[])
 
 /**
  * The class of a row, as logging.retention_class() in the migrations says (extended for ERROR,
- * CRITICAL or event_type trading). The table's CHECK refuses a row whose class differs, so a
+ * CRITICAL or event_type trading or audit). The table's CHECK refuses a row whose class differs, so a
  * disagreement costs speed (the COPY fails and the batch is inserted instead), never rows.
  */
 export function retentionClass(level: string, eventType: string | null): 'extended' | 'standard' {
-  return level === 'ERROR' || level === 'CRITICAL' || eventType === 'trading' ? 'extended' : 'standard';
+  return level === 'ERROR' || level === 'CRITICAL' || eventType === 'trading' || eventType === 'audit' ? 'extended' : 'standard';
 }
 
 /** Batches from this many records on try COPY first: below it, its extra round trips cost more than it saves. */

@@ -17,7 +17,16 @@ export interface ValidationPolicy {
   maxAgeMs: number;
   /** Walk records for NUL characters and lone surrogates (see sanitize.ts). */
   sanitize: boolean;
+  /** Accept event_type `audit`, which only the service writes. Default false. */
+  allowAudit?: boolean;
 }
+
+/** How deep `data` may nest (OTLP clients send up to about 30) and how many members it may hold in all. */
+export const MAX_DATA_DEPTH = 128;
+export const MAX_DATA_MEMBERS = 10_000;
+
+/** The event type of the audit trail: written by the service (shared/audit), refused from clients. */
+export const AUDIT_EVENT_TYPE = 'audit';
 
 export interface ValidatedBatch {
   logs: LogRow[];
@@ -31,7 +40,7 @@ export interface ValidatedBatch {
  * itself: any service, no age limits, sanitised.
  */
 export function trustedPolicy(): ValidationPolicy {
-  return { service: '*', nowMs: Date.now(), maxFutureSkewMs: Infinity, maxAgeMs: Infinity, sanitize: true };
+  return { service: '*', nowMs: Date.now(), maxFutureSkewMs: Infinity, maxAgeMs: Infinity, sanitize: true, allowAudit: true };
 }
 
 export function validateBatch(envelope: { logs?: unknown[]; metrics?: unknown[] }, policy: ValidationPolicy): ValidatedBatch {
@@ -103,8 +112,36 @@ export function validateBatch(envelope: { logs?: unknown[]; metrics?: unknown[] 
   return { logs, metrics, rejected, sanitized };
 }
 
-function policyIssues(record: { service: string; timestamp?: string | undefined }, policy: ValidationPolicy): RecordIssue[] {
+/**
+ * Why `data` is too deep or too large to store, or null. Iterative, and it stops at the first
+ * limit passed: a 10,000-deep array costs its first 129 levels, not the stack.
+ */
+export function dataShapeIssue(data: unknown): RecordIssue | null {
+  const stack: [unknown, number][] = [[data, 1]];
+  let members = 0;
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_DATA_DEPTH) return { path: 'data', code: 'too_deep', message: `data nests deeper than ${MAX_DATA_DEPTH} levels` };
+    const children = Array.isArray(value) ? value : Object.values(value);
+    members += children.length;
+    if (members > MAX_DATA_MEMBERS)
+      return { path: 'data', code: 'too_many_members', message: `data holds more than ${MAX_DATA_MEMBERS} keys and array items in all` };
+    for (const child of children) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return null;
+}
+
+function policyIssues(
+  record: { service: string; timestamp?: string | undefined; data?: unknown; event_type?: string | null | undefined },
+  policy: ValidationPolicy,
+): RecordIssue[] {
   const issues: RecordIssue[] = [];
+  if (record.event_type === AUDIT_EVENT_TYPE && !policy.allowAudit) {
+    issues.push({ path: 'event_type', code: 'reserved_event_type', message: 'event_type "audit" is written by the log service only' });
+  }
+  const shape = record.data === undefined || record.data === null ? null : dataShapeIssue(record.data);
+  if (shape) issues.push(shape);
   if (policy.service !== '*' && record.service !== policy.service) {
     issues.push({
       path: 'service',

@@ -52,7 +52,7 @@ function conditions(sql: Sql | TransactionSql, f: LogFilter, cursor: LogCursor |
 
 /** The levels and event type whose rows retention keeps longer: they sit in the `extended` partitions only. */
 const EXTENDED_LEVELS = new Set(['ERROR', 'CRITICAL']);
-const EXTENDED_EVENT_TYPE = 'trading';
+const EXTENDED_EVENT_TYPES = new Set(['trading', 'audit']);
 
 /**
  * `AND retention_class = 'extended'` when the filter can only match rows of that class (levels
@@ -65,7 +65,10 @@ function classCondition(sql: Sql | TransactionSql, f: LogFilter) {
 }
 
 function hasClassCondition(f: LogFilter): boolean {
-  return Boolean((f.levels?.length && f.levels.every((l) => EXTENDED_LEVELS.has(l))) || f.eventType === EXTENDED_EVENT_TYPE);
+  return Boolean(
+    (f.levels?.length && f.levels.every((l) => EXTENDED_LEVELS.has(l))) ||
+      (f.eventType !== undefined && EXTENDED_EVENT_TYPES.has(f.eventType)),
+  );
 }
 
 /** The /v1/logs filters as SQL conditions (each `AND …`), for other features' queries of system_logs. */

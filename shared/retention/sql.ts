@@ -148,7 +148,8 @@ export interface DayCounts {
 
 export const CLASS_SQL = {
   error: `level IN ('ERROR', 'CRITICAL')`,
-  trading: `event_type = 'trading'`,
+  // The audit trail is kept as long as trading logs.
+  trading: `event_type IN ('trading', 'audit')`,
 } as const;
 
 /** Rows of one partition, and for an extended one its ERROR/CRITICAL and trading rows. */

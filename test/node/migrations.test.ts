@@ -51,6 +51,9 @@ it('down and up again keep every row, each in its class partition', async () => 
   const purgedDays = () =>
     sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_class WHERE left(relname, 7) = 'purged_' AND relkind = 'p'`;
   expect((await purgedDays())[0]!.n).toBe(1);
+  await migrate(db.url, 'down'); // key limits
+  expect((await sql`SELECT to_regclass('logging.key_usage')::text AS t`)[0]!.t).toBeNull();
+  expect((await sql`SELECT logging.retention_class('INFO', 'audit') AS c`)[0]!.c).toBe('standard');
   await migrate(db.url, 'down'); // alert rollups
   expect((await sql`SELECT to_regclass('logging.log_counts_minute')::text AS t`)[0]!.t).toBeNull();
   await migrate(db.url, 'down'); // alerting
