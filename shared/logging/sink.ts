@@ -69,10 +69,12 @@ export class HttpSink implements Sink {
         const parsed = safeJson(text) as Partial<IngestResponse> | undefined;
         return { ok: true, rejected: parsed?.rejected ?? [] };
       }
-      const message = (safeJson(text) as { message?: string } | undefined)?.message ?? text.slice(0, 200);
+      const error = safeJson(text) as { code?: string; message?: string } | undefined;
+      const message = error?.message ?? text.slice(0, 200);
       return {
         ok: false,
-        retryable: RETRYABLE_STATUS.has(res.status),
+        // A quota spent for the day is not retried (nor spooled): its records are reported as refused.
+        retryable: RETRYABLE_STATUS.has(res.status) && error?.code !== 'QUOTA_EXCEEDED',
         status: res.status,
         retryAfterMs: parseRetryAfter(res.retryAfter),
         reason: `HTTP ${res.status}: ${message}`,

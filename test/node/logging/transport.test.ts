@@ -205,6 +205,7 @@ describe('HttpSink', () => {
   it('POSTs gzip JSON with the key to /v1/ingest and maps answers to results', async () => {
     const seen: { url?: string; auth?: string; encoding?: string; body?: unknown }[] = [];
     let status = 200;
+    let quota = false;
     const endpoint = await server((req, res) => {
       const parts: Buffer[] = [];
       req.on('data', (d) => parts.push(d));
@@ -217,7 +218,13 @@ describe('HttpSink', () => {
         });
         res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '2' } : {}) });
         res.end(
-          JSON.stringify(status === 200 ? { accepted: 1, duplicates: 0, sanitized: 0, rejected: [] } : { code: 'X', message: 'nope' }),
+          JSON.stringify(
+            status === 200
+              ? { accepted: 1, duplicates: 0, sanitized: 0, rejected: [] }
+              : quota
+                ? { code: 'QUOTA_EXCEEDED', message: 'daily quota used up' }
+                : { code: 'X', message: 'nope' },
+          ),
         );
       });
     });
@@ -229,6 +236,9 @@ describe('HttpSink', () => {
     expect(await sink.send(batch)).toMatchObject({ ok: false, retryable: true, status: 429, retryAfterMs: 2000 });
     status = 400;
     expect(await sink.send(batch)).toMatchObject({ ok: false, retryable: false, status: 400, reason: 'HTTP 400: nope' });
+    quota = true; // a 429 for a spent daily quota is not retried
+    status = 429;
+    expect(await sink.send(batch)).toMatchObject({ ok: false, retryable: false, status: 429, reason: expect.stringMatching(/quota/) });
   });
 
   it('answers 413 itself, unsent, for a body over maxBodyBytes, and the transport splits the batch', async () => {
