@@ -11,6 +11,7 @@ import { registerAlertStatus } from './routes/alerts/status';
 import { registerDashboard } from './routes/dashboard';
 import { registerHealth } from './routes/health';
 import { registerIngest } from './routes/ingest';
+import { registerKeys } from './routes/keys';
 import { registerLogs } from './routes/logs';
 import { registerMetrics } from './routes/metrics';
 import { registerOtlp } from './routes/otlp';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps) {
   registerAlertConfig(app);
   registerAlertStatus(app);
   registerAlertDelivery(app);
+  registerKeys(app);
   registerMetrics(app);
   registerDashboard(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -5,7 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../shared/api/errors';
 import { createKey, rotateKey } from '../../shared/db/api-keys';
-import { postIngest, testSql, uniqueService } from './helpers';
+import { exports } from 'cloudflare:workers';
+import { BASE, postIngest, testSql, uniqueService } from './helpers';
 
 const sql = testSql();
 afterAll(() => sql.end());
@@ -134,5 +135,69 @@ describe('what a record may carry', () => {
       [2, 'too_many_members'],
     ]);
     expect(await stored(service)).toBe(1);
+  });
+});
+
+describe('keys through the API, and the audit trail', () => {
+  const call = (method: string, path: string, key: string, body?: unknown) =>
+    exports.default.fetch(
+      new Request(`${BASE}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      }),
+    );
+  const trail = async (target: string) =>
+    (
+      await sql<{ action: string; actor: string }[]>`
+        SELECT data->>'action' AS action, data->>'actor' AS actor FROM logging.system_logs
+        WHERE event_type = 'audit' AND data->>'target' = ${target} ORDER BY "timestamp"`
+    ).map((r) => [r.action, r.actor]);
+
+  it('an admin key creates, lists, rotates and revokes keys; each change is audited under its id; others get 403', async () => {
+    const admin = await createKey(sql, { service: '*', scopes: ['admin'], name: 'ops' });
+    const service = uniqueService('api');
+    const created = await call('POST', '/v1/keys', admin.key, {
+      service,
+      rate_records_per_second: 2000,
+      daily_quota: 10,
+      expires_in_days: 30,
+    });
+    expect(created.status).toBe(201);
+    const { id, key } = (await created.json()) as { id: string; key: string };
+    expect((await postIngest(logs(service, 4), { key })).status).toBe(200);
+
+    const listed = (await (await call('GET', '/v1/keys', admin.key)).json()) as { keys: Record<string, unknown>[] };
+    expect(listed.keys.find((k) => k.id === id)).toMatchObject({ service, rate_records_per_second: 2000, daily_quota: 10, used_today: 4 });
+
+    const rotated = await call('POST', `/v1/keys/${id}/rotate`, admin.key, { grace_seconds: 60 });
+    expect(rotated.status).toBe(200);
+    const next = (await rotated.json()) as { id: string; key: string; old_key_valid_until: string };
+    expect(Date.parse(next.old_key_valid_until) - Date.now()).toBeLessThanOrEqual(60_000);
+    expect((await call('DELETE', `/v1/keys/${next.id}`, admin.key)).status).toBe(200);
+    expect((await call('DELETE', `/v1/keys/${next.id}`, admin.key)).status).toBe(404);
+    expect(await trail(id)).toEqual([
+      ['key.created', admin.id],
+      ['key.rotated', admin.id],
+    ]);
+    expect(await trail(next.id)).toEqual([['key.revoked', admin.id]]);
+    const reader = await createKey(sql, { service: '*', scopes: ['read'] });
+    expect((await call('GET', '/v1/keys', reader.key)).status).toBe(403);
+  });
+
+  it('alerting changes are audited; the trail is read through the query API', async () => {
+    const admin = await createKey(sql, { service: '*', scopes: ['admin', 'read'] });
+    const silence = {
+      matchers: [{ label: 'service', value: uniqueService('quiet') }],
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      comment: 'maintenance',
+    };
+    const res = await call('POST', '/v1/alerts/silences', admin.key, silence);
+    expect(res.status).toBeLessThan(300);
+    expect(await trail('/v1/alerts/silences')).toContainEqual(['alerting.post', admin.id]);
+    const read = (await (await call('GET', '/v1/logs?event_type=audit&limit=1000', admin.key)).json()) as {
+      logs: { data: { actor?: string } }[];
+    };
+    expect(read.logs.some((l) => l.data.actor === admin.id)).toBe(true);
   });
 });
