@@ -20,6 +20,8 @@ import { registerStats } from './routes/stats';
 import { registerTail } from './routes/tail';
 import { registerTraces } from './routes/traces';
 import type { AppDeps, AppEnv } from './types';
+import { cors } from 'hono/cors';
+import { securityHeaders } from './middleware/security';
 
 /**
  * The API on any host: shared middleware, the error handler, every route and the OpenAPI
@@ -36,6 +38,8 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.use(requestId());
+  app.use(securityHeaders());
+  if (deps.settings.CORS_ALLOWED_ORIGINS.length) app.use(cors({ origin: deps.settings.CORS_ALLOWED_ORIGINS, maxAge: 600 }));
   app.use(services(deps));
   app.use(correlationMiddleware());
   app.onError(onError);

@@ -49,6 +49,19 @@ export const SettingsSchema = z.object({
   RATE_LIMIT_RECORDS_PER_SECOND: int(10_000, 1),
   RATE_LIMIT_REQUESTS_PER_SECOND: int(100, 1),
   RATE_LIMIT_BURST_SECONDS: int(2, 1),
+  /**
+   * Origins (comma-separated, e.g. `https://ops.example.com`) whose pages may call the API from a
+   * browser (CORS). Empty, the default: no CORS headers, so only same-origin pages can.
+   */
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
   /** Alert windows end on the minute at least this long before the evaluation, so late records are in. */
   ALERT_EVALUATION_DELAY_SECONDS: int(15),
   /** Rules not started this long into an evaluation wait for the next minute (a Workers cron has 30 s of CPU). */

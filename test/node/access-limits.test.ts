@@ -134,3 +134,33 @@ describe('a flood from one key on a pooled host', () => {
     expect(loaded.p95).toBeLessThanOrEqual(Math.max(3 * unloaded.p95, 30));
   }, 60_000);
 });
+
+describe('CORS', () => {
+  it('answers without CORS headers by default, and only to the allowed origins when configured', async () => {
+    const plain = createPooledHost({ DATABASE_URL: url });
+    const configured = createPooledHost({ DATABASE_URL: url, CORS_ALLOWED_ORIGINS: 'https://ops.example.com, https://noc.example.com' });
+    try {
+      const from = (origin: string) => ({ headers: { origin } });
+      expect((await plain.app.request('/health', from('https://ops.example.com'))).headers.get('access-control-allow-origin')).toBeNull();
+      expect((await configured.app.request('/health', from('https://ops.example.com'))).headers.get('access-control-allow-origin')).toBe(
+        'https://ops.example.com',
+      );
+      expect(
+        (await configured.app.request('/health', from('https://evil.example.com'))).headers.get('access-control-allow-origin'),
+      ).toBeNull();
+      const preflight = await configured.app.request('/v1/logs', {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://noc.example.com',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('https://noc.example.com');
+    } finally {
+      await plain.close(5_000);
+      await configured.close(5_000);
+    }
+  });
+});

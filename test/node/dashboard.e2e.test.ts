@@ -45,7 +45,9 @@ async function underStrictCsp(page: Page, path: string): Promise<string[]> {
   });
   await page.route(`${worker.url}${path}`, async (route) => {
     const res = await route.fetch();
-    await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': "script-src 'self'" } });
+    // The service's own policy (functions/middleware/security.ts); a strict stand-in if it had none.
+    const served = res.headers()['content-security-policy'];
+    await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': served ?? "script-src 'self'" } });
   });
   return problems;
 }
@@ -189,7 +191,8 @@ describe('dashboard', { timeout: 150_000 }, () => {
     await page.fill('#search [name=data]', 'symbol=AAPL');
     await page.selectOption('#search [name=level]', 'ERROR');
     await page.click('#search button[type=submit]');
-    await page.waitForFunction("document.querySelectorAll('#results tbody tr.rec').length === 1");
+    // Polled from here, not evaluated as a string in the page: its CSP allows no eval.
+    await expect.poll(() => page.locator('#results tbody tr.rec').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.textContent('#results tbody')).toContain('Venue rejected ORD1');
     await page.click('#results tbody tr.rec td.msg');
     expect(await page.textContent('#results tbody tr.detail')).toContain('price band');
@@ -205,12 +208,12 @@ describe('dashboard', { timeout: 150_000 }, () => {
     await page.fill('#search [name=data]', '');
     await page.selectOption('#search [name=level]', '');
     await page.click('#tail-toggle');
-    await page.waitForFunction("document.querySelector('#tail-state').textContent === '(live)'");
+    await expect.poll(() => page.textContent('#tail-state'), { timeout: 60_000 }).toBe('(live)');
     await new Promise((r) => setTimeout(r, 1500));
     await ingest([{ service, level: 'WARNING', message: 'Live: position limit near', data: { pct: 93 } }]);
-    await page.waitForFunction("document.querySelector('#tail tbody').textContent.includes('Live: position limit near')", null, {
-      timeout: 15_000,
-    });
+    await expect
+      .poll(async () => (await page.textContent('#tail tbody')) ?? '', { timeout: 15_000 })
+      .toContain('Live: position limit near');
     await page.click('#tail-toggle');
     expect(await page.textContent('#tail-state')).toBe('(paused)');
     await page.screenshot({ path: path.join(shots, 'tail.png'), fullPage: true });
@@ -333,7 +336,7 @@ describe('dashboard', { timeout: 150_000 }, () => {
     expect(row).toContain(cid);
     expect(await page.textContent('#alerts-rules tbody')).toContain(rule);
     await page.click(`#alerts-active [data-silence="${rule}"]`);
-    await page.waitForFunction(`document.querySelector('#alerts-active [data-silence="${rule}"]').textContent === 'silenced'`);
+    await expect.poll(() => page.textContent(`#alerts-active [data-silence="${rule}"]`), { timeout: 60_000 }).toBe('silenced');
     const silences =
       await sql`SELECT 1 FROM logging.alert_silences WHERE matchers @> ${JSON.stringify([{ label: 'alertname', value: rule }])}::text::jsonb AND ends_at > now()`;
     expect(silences).toHaveLength(1);
@@ -343,6 +346,26 @@ describe('dashboard', { timeout: 150_000 }, () => {
     expect(await page.textContent('#trace-out')).toContain('3 events');
     await page.screenshot({ path: path.join(shots, 'alerts.png'), fullPage: true });
   }, 150_000);
+
+  it('serves the pages with its own CSP and secure headers, under which an inline script is refused', async () => {
+    const page = await openPage();
+    const refusals: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) refusals.push(m.text());
+    });
+    const res = await page.goto(`${worker.url}/`);
+    const headers = res!.headers();
+    expect(headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['x-frame-options']).toBe('DENY');
+    expect(headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
+    expect(headers['access-control-allow-origin']).toBeUndefined();
+    await page.addScriptTag({ content: 'globalThis.__inline = 1;' }).catch(() => undefined);
+    expect(await page.evaluate(() => (globalThis as { __inline?: number }).__inline)).toBeUndefined();
+    await expect.poll(() => refusals.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(refusals[0]).toMatch(/inline script/i);
+  });
 
   it('serves the API docs page from the OpenAPI document', async () => {
     const page = await openPage();
