@@ -1,7 +1,9 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../../shared/api';
 import { isTransientDbError } from '../../shared/db/transient';
-import { findKeyByHash, sha256Hex, touchKey, type ApiKey, type Scope } from '../../shared/db/api-keys';
+import { audit } from '../../shared/audit';
+import { claimExpiryAudit, findKeyByHash, sha256Hex, touchKey, type ApiKey, type Scope } from '../../shared/db/api-keys';
 import type { AppEnv } from '../types';
 
 export interface RequireKeyOptions {
@@ -63,6 +65,7 @@ export function requireKey(scope: Scope, { cacheTtlMs = 30_000, staleIfErrorMs =
     }
     // Checked on every request, cached or not, and through an outage: an expired key never works.
     if (key.key.expires_at && Date.parse(key.key.expires_at) <= now) {
+      await auditExpiry(c, key.key);
       throw new ApiError(
         'UNAUTHORIZED',
         `this API key expired at ${key.key.expires_at}; rotate it (npm run keys -- rotate) or create a new one`,
@@ -74,4 +77,22 @@ export function requireKey(scope: Scope, { cacheTtlMs = 30_000, staleIfErrorMs =
     c.set('apiKey', key.key);
     await next();
   });
+}
+
+/**
+ * The audit record of a key's expiry, written by the first request (of any isolate or host) that
+ * finds it expired. Best effort: a failure is logged, and the request gets its 401 either way.
+ */
+const expiryAudited = new Set<string>();
+
+async function auditExpiry(c: Context<AppEnv>, key: ApiKey): Promise<void> {
+  if (expiryAudited.has(key.id)) return;
+  try {
+    if (expiryAudited.size >= MAX_CACHED_KEYS) expiryAudited.clear();
+    expiryAudited.add(key.id);
+    if (await claimExpiryAudit(c.get('sql'), key.id))
+      await audit(c.get('sql'), { actor: 'service', action: 'key.expired', target: key.id, details: { expired_at: key.expires_at } });
+  } catch (error) {
+    c.get('logger')?.warning("could not audit an API key's expiry", { key_id: key.id, error: String(error) });
+  }
 }

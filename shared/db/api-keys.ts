@@ -60,6 +60,13 @@ export async function findKeyByHash(sql: Sql, hash: string): Promise<ApiKey | nu
   return row ?? null;
 }
 
+/** Marks a key's expiry as audited; true for the one caller that did it first. */
+export async function claimExpiryAudit(sql: Sql, id: string): Promise<boolean> {
+  const rows = await sql`
+    UPDATE logging.api_keys SET expiry_audited_at = now() WHERE id = ${id} AND expiry_audited_at IS NULL AND expires_at <= now() RETURNING id`;
+  return rows.length > 0;
+}
+
 /** Notes that a key was used now (called at most once per cache period per key and isolate). */
 export async function touchKey(sql: Sql, id: string): Promise<void> {
   await sql`UPDATE logging.api_keys SET last_used_at = now() WHERE id = ${id}`;

@@ -10,7 +10,9 @@ ALTER TABLE logging.api_keys
     -- NULL: no quota.
     ADD COLUMN daily_quota bigint CHECK (daily_quota > 0),
     -- Set on a key replaced by `keys rotate`: the key that replaced it.
-    ADD COLUMN rotated_to uuid REFERENCES logging.api_keys (id);
+    ADD COLUMN rotated_to uuid REFERENCES logging.api_keys (id),
+    -- When its expiry was written to the audit trail (once, by the first request that found it expired).
+    ADD COLUMN expiry_audited_at timestamptz;
 
 -- One token bucket per key, for records and for requests. Unlogged: after a crash the buckets
 -- start full again, which costs at most one burst.
@@ -92,5 +94,5 @@ DROP FUNCTION logging.charge_key(uuid, integer, timestamptz, double precision, d
 DROP TABLE logging.key_usage;
 DROP TABLE logging.key_buckets;
 ALTER TABLE logging.api_keys
-    DROP COLUMN rotated_to, DROP COLUMN daily_quota, DROP COLUMN rate_requests_per_second,
+    DROP COLUMN expiry_audited_at, DROP COLUMN rotated_to, DROP COLUMN daily_quota, DROP COLUMN rate_requests_per_second,
     DROP COLUMN rate_records_per_second, DROP COLUMN last_used_at, DROP COLUMN expires_at;

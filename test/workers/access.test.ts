@@ -5,7 +5,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../shared/api/errors';
 import { createKey, rotateKey } from '../../shared/db/api-keys';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
+import worker from '../../functions/worker';
+import { revokeKey } from '../../shared/db/api-keys';
 import { BASE, postIngest, testSql, uniqueService } from './helpers';
 
 const sql = testSql();
@@ -92,10 +95,15 @@ describe('daily quota', () => {
 describe('key lifecycle', () => {
   it('an expired key gets 401 saying it expired', async () => {
     const service = uniqueService('exp');
-    const { key } = await createKey(sql, { service, expiresAt: new Date(Date.now() - 1000) });
+    const { id, key } = await createKey(sql, { service, expiresAt: new Date(Date.now() - 1000) });
     const res = await postIngest(logs(service, 1), { key });
     expect(res.status).toBe(401);
     expect(((await res.json()) as ErrorBody).message).toMatch(/expired at/);
+    expect((await postIngest(logs(service, 1), { key })).status).toBe(401);
+    // Its expiry is audited once, by the first request that found it.
+    const audited =
+      await sql`SELECT 1 FROM logging.system_logs WHERE event_type = 'audit' AND data->>'action' = 'key.expired' AND data->>'target' = ${id}`;
+    expect(audited).toHaveLength(1);
   });
 
   it('rotation: the new key works, the old one until the grace period ends', async () => {
@@ -199,5 +207,57 @@ describe('keys through the API, and the audit trail', () => {
       logs: { data: { actor?: string } }[];
     };
     expect(read.logs.some((l) => l.data.actor === admin.id)).toBe(true);
+  });
+});
+
+describe('while the database is down', () => {
+  const downEnv = {
+    ...env,
+    QSTASH_TOKEN: 'x',
+    QSTASH_URL: 'http://127.0.0.1:1',
+    HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://postgres:postgres@127.0.0.1:1/postgres' },
+  };
+  async function postDown(key: string, body: unknown) {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${BASE}/v1/ingest`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify(body),
+      }),
+      downEnv,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+
+  it('a key verified before the outage keeps working through it, even once revoked; limits fail open; an expired key is refused', async () => {
+    const service = uniqueService('outage');
+    // Revoked after it was verified: this isolate still trusts it (up to an hour) while it cannot ask.
+    const revoked = await createKey(sql, { service });
+    expect((await postIngest(logs(service, 1), { key: revoked.key })).status).toBe(200);
+    await revokeKey(sql, revoked.id);
+    const passed = await postDown(revoked.key, logs(service, 1));
+    expect(passed.status).toBe(503); // past auth and limits: the database and the queue cannot take it
+    expect(((await passed.json()) as ErrorBody).message).toMatch(/could not be queued/);
+
+    // Its request budget spent (a burst of 2): with the buckets out of reach, the limit lets it through.
+    const limited = await createKey(sql, { service, rateRequestsPerSecond: 1 });
+    expect((await postIngest(logs(service, 1), { key: limited.key })).status).toBe(200);
+    expect((await postIngest(logs(service, 1), { key: limited.key })).status).toBe(200);
+    expect((await postDown(limited.key, logs(service, 1))).status).toBe(503);
+
+    // Expiry is checked against the time the key carries, not the database: refused either way.
+    const expiring = await createKey(sql, { service, expiresAt: new Date(Date.now() + 1500) });
+    expect((await postIngest(logs(service, 1), { key: expiring.key })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1600));
+    const expired = await postDown(expiring.key, logs(service, 1));
+    expect(expired.status).toBe(401);
+    expect(((await expired.json()) as ErrorBody).message).toMatch(/expired/);
+
+    // A key never verified by this isolate cannot be checked: 503, retry later.
+    const unknown = await createKey(sql, { service });
+    expect((await postDown(unknown.key, logs(service, 1))).status).toBe(503);
   });
 });
