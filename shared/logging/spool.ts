@@ -24,6 +24,7 @@ export interface SpooledBatch {
 }
 
 type Fs = typeof import('node:fs/promises');
+type FsSync = typeof import('node:fs');
 type Path = typeof import('node:path');
 
 const NAME = /^(\d+)-(\d+)-(\d+)\.json$/;
@@ -39,6 +40,7 @@ export class Spool {
 
   private constructor(
     private readonly fs: Fs,
+    private readonly fsSync: FsSync,
     private readonly path: Path,
     readonly dir: string,
     private readonly maxBytes: number,
@@ -51,16 +53,17 @@ export class Spool {
   static async open(options: SpoolOptions = {}): Promise<Spool | undefined> {
     if ((globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers') return undefined;
     let fs: Fs;
+    let fsSync: FsSync;
     let path: Path;
     let cwd: string;
     try {
-      [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+      [fs, fsSync, path] = await Promise.all([import('node:fs/promises'), import('node:fs'), import('node:path')]);
       cwd = (globalThis as { process?: { cwd(): string } }).process!.cwd();
     } catch {
       return undefined;
     }
     const dir = path.resolve(cwd, options.dir ?? '.log-spool');
-    const spool = new Spool(fs, path, dir, options.maxBytes ?? 1024 ** 3);
+    const spool = new Spool(fs, fsSync, path, dir, options.maxBytes ?? 1024 ** 3);
     await spool.scan();
     return spool;
   }
@@ -104,27 +107,47 @@ export class Spool {
    * maxBytes (0 normally).
    */
   async write(json: string, count: number): Promise<number> {
+    const next = this.next(count);
+    if (this.files.length === 0) await this.fs.mkdir(this.dir, { recursive: true });
+    await this.fs.writeFile(`${next.file}.tmp`, json);
+    await this.fs.rename(`${next.file}.tmp`, next.file);
+    const evicted = this.add(next, json);
+    for (const f of evicted) await this.fs.rm(this.path.join(this.dir, f.name), { force: true });
+    return evicted.reduce((n, f) => n + f.count, 0);
+  }
+
+  /** write(), blocking: for when writes fall behind (see Transport), so that memory stays bounded. */
+  writeSync(json: string, count: number): number {
+    const next = this.next(count);
+    if (this.files.length === 0) this.fsSync.mkdirSync(this.dir, { recursive: true });
+    this.fsSync.writeFileSync(`${next.file}.tmp`, json);
+    this.fsSync.renameSync(`${next.file}.tmp`, next.file);
+    const evicted = this.add(next, json);
+    for (const f of evicted) this.fsSync.rmSync(this.path.join(this.dir, f.name), { force: true });
+    return evicted.reduce((n, f) => n + f.count, 0);
+  }
+
+  private next(count: number) {
     const t = Date.now();
     const seq = this.sequence++;
     const name = `${t}-${String(seq).padStart(6, '0')}-${count}.json`;
-    const file = this.path.join(this.dir, name);
-    if (this.files.length === 0) await this.fs.mkdir(this.dir, { recursive: true });
-    await this.fs.writeFile(`${file}.tmp`, json);
-    await this.fs.rename(`${file}.tmp`, file);
-    const bytes = new TextEncoder().encode(json).byteLength;
-    const entry = { name, bytes, count, t, seq };
+    return { name, count, t, seq, file: this.path.join(this.dir, name) };
+  }
+
+  /** Lists a written file in age order; returns the oldest ones past maxBytes, to remove. */
+  private add(next: { name: string; count: number; t: number; seq: number }, json: string) {
+    const entry = { name: next.name, count: next.count, t: next.t, seq: next.seq, bytes: new TextEncoder().encode(json).byteLength };
     let i = this.files.length;
     while (i > 0 && byAge(this.files[i - 1]!, entry) > 0) i--;
     this.files.splice(i, 0, entry);
-    this.bytes += bytes;
-    let dropped = 0;
+    this.bytes += entry.bytes;
+    const evicted: { name: string; count: number }[] = [];
     while (this.bytes > this.maxBytes && this.files.length > 1) {
       const oldest = this.files.shift()!;
       this.bytes -= oldest.bytes;
-      dropped += oldest.count;
-      await this.fs.rm(this.path.join(this.dir, oldest.name), { force: true });
+      evicted.push(oldest);
     }
-    return dropped;
+    return evicted;
   }
 
   /** The oldest batch, read; `batch` undefined when the file does not parse (then remove it). */

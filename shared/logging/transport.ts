@@ -130,13 +130,29 @@ export class Transport {
     return { queued: this.queue.length - this.head, inFlight: this.inFlight, onDisk: this.spool?.records ?? 0, ...this.stats };
   }
 
-  /** Moves the oldest queued records, a batch of them, to the spool. Never blocks: the write is asynchronous. */
+  /**
+   * Moves the oldest queued records, a batch of them, to the spool. The write is asynchronous
+   * while at most MAX_SPILL_WRITES are in flight; past that (the disk behind a burst) it blocks
+   * for the one write, so that memory holds at most the queue and those batches, and a SIGKILL
+   * loses no more.
+   */
   private spill() {
     const batch = this.queue.slice(this.head, this.head + this.maxBatchSize);
     this.head += batch.length;
     this.compact();
     const n = batch.length;
-    const write = this.spool!.write(toJsonSafe(this.request(batch)), n)
+    const json = toJsonSafe(this.request(batch));
+    if (this.spillWrites.size >= MAX_SPILL_WRITES) {
+      try {
+        const dropped = this.spool!.writeSync(json, n);
+        this.stats.spooled += n;
+        if (dropped) this.countDropped(dropped, 'the spool was over its size cap (its oldest batches went)');
+      } catch (error) {
+        this.countDropped(n, `a spool write failed (${(error as Error)?.message})`);
+      }
+      return;
+    }
+    const write = this.spool!.write(json, n)
       .then(
         (dropped) => {
           this.stats.spooled += n;
@@ -395,6 +411,9 @@ export class Transport {
 }
 
 function noop() {}
+
+/** Spool writes in flight at most; see push(). */
+const MAX_SPILL_WRITES = 2;
 
 /** A request cut in two, half of its records in each (413: too large for the server). */
 function halves(request: IngestRequest): [IngestRequest, IngestRequest] {

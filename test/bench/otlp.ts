@@ -121,7 +121,15 @@ async function main() {
   const sql = createSql(db.url, { max: 2 });
   const worker = await startWorker({ port: await freePort(), databaseUrl: db.url, stdio: 'ignore' });
   try {
-    const key = (await createKey(sql, { service: '*', scopes: ['ingest'], name: 'bench' })).key;
+    const key = (
+      await createKey(sql, {
+        service: '*',
+        scopes: ['ingest'],
+        name: 'bench',
+        rateRecordsPerSecond: 1_000_000_000,
+        rateRequestsPerSecond: 1_000_000,
+      })
+    ).key;
     const targets = {
       ingest: { path: '/v1/ingest', type: 'application/json' },
       protobuf: { path: '/otlp/v1/logs', type: 'application/x-protobuf' },

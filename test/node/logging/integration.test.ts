@@ -69,8 +69,12 @@ afterAll(() => {
   for (const d of spoolDirs) rmSync(d, { recursive: true, force: true });
 });
 
+/**
+ * A fixture in a Node process of its own: `node --import tsx`, not the tsx command, which runs the
+ * script in a child process of its own, so that a SIGKILL would reach the wrapper and not the script.
+ */
 function runFixture(fixture: string, args: string[], env: Record<string, string>) {
-  return spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [`test/node/fixtures/${fixture}`, ...args], {
+  return spawn(process.execPath, ['--import', 'tsx', `test/node/fixtures/${fixture}`, ...args], {
     cwd: projectRoot,
     env: { ...process.env, LOG_INGEST_URL: worker.url, LOG_API_KEY: key, LOG_SPOOL_DIR: spoolDir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -305,8 +309,12 @@ describe('client library → Worker → Postgres', () => {
     const env = { LOG_INGEST_URL: proxy.url, LOG_MAX_QUEUE_SIZE: '2000', LOG_SPOOL_DIR: spool };
     const child = runFixture('spool-app.ts', [cid, '2000', '60'], env);
     let logged = 0;
+    let last = '';
     child.stdout!.on('data', (d) => {
-      for (const m of String(d).matchAll(/logged (\d+)/g)) logged = Number(m[1]);
+      for (const m of String(d).matchAll(/logged (\d+) (.*)/g)) {
+        logged = Number(m[1]);
+        last = m[2]!;
+      }
     });
     const killed = new Promise((r) => child.once('exit', r));
     await sleep(1500);
@@ -327,11 +335,11 @@ describe('client library → Worker → Postgres', () => {
     const { rows, distinct } = await storedOf(cid);
     expect(rows).toBe(distinct);
     // What was lost is what was in memory at the kill: the queue (2,000 records, the batch in
-    // flight among them) and a batch being written to the spool (up to 1,000).
+    // flight among them) and the batches being written to the spool (at most 2 of up to 1,000).
     const lost = logged - rows;
-    console.log(`SIGKILL during the outage: logged ${logged}, spooled ${onDisk.length}, stored ${rows}, lost ${lost}`);
+    console.log(`SIGKILL during the outage: logged ${logged}, spooled ${onDisk.length}, stored ${rows}, lost ${lost}; last stats ${last}`);
     expect(lost).toBeGreaterThanOrEqual(0);
-    expect(lost).toBeLessThanOrEqual(3000);
+    expect(lost).toBeLessThanOrEqual(4000);
   }, 180_000);
 });
 
