@@ -55,8 +55,10 @@ export function generateKey(): string {
 
 /** The unrevoked key with this sha-256 (hex), expired or not (the caller says which), or null. */
 export async function findKeyByHash(sql: Sql, hash: string): Promise<ApiKey | null> {
+  // now() is STABLE, so Hyperdrive does not cache this read: a revocation is seen at once (then
+  // within the middleware's own 30 s), not after Hyperdrive's max_age as well.
   const [row] = await sql<ApiKey[]>`
-    SELECT ${sql.unsafe(KEY_COLUMNS)} FROM logging.api_keys WHERE key_hash = ${hash} AND revoked_at IS NULL`;
+    SELECT ${sql.unsafe(KEY_COLUMNS)}, now() AS checked_at FROM logging.api_keys WHERE key_hash = ${hash} AND revoked_at IS NULL`;
   return row ?? null;
 }
 

@@ -34,14 +34,14 @@ CREATE TABLE logging.key_usage (
 -- Charges a request of p_records records to a key, atomically: refused (nothing charged) when the
 -- request bucket is empty, the record bucket holds fewer than p_records, or the day's quota would
 -- be passed. Buckets refill at their rate up to their burst. p_now is the caller's clock, so that
--- tests can cross a UTC midnight.
+-- tests can cross a UTC midnight. VOLATILE (it writes): Hyperdrive never caches a call of it.
 CREATE FUNCTION logging.charge_key(
     p_key uuid, p_records integer, p_now timestamptz,
     p_rate double precision, p_burst double precision,
     p_request_rate double precision, p_request_burst double precision,
     p_quota bigint
 ) RETURNS TABLE (allowed boolean, reason text, retry_after_ms bigint, used_today bigint)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     b logging.key_buckets;
     elapsed double precision;
