@@ -11,10 +11,9 @@
  * The COPY writes exactly the columns ingest writes (shared/ingest/sql.ts, insertBatch), including
  * retention_class, computed here as logging.retention_class(level, event_type) computes it.
  *
- * postgres.js never settles the stream of a COPY that the server fails (porsager/postgres#1173):
- * neither 'finish' nor 'error' comes, and the server's error is dropped. So every COPY has a
- * timeout (--copy-timeout, seconds) and the whole benchmark one too (--timeout, seconds); either
- * ends the benchmark with a message and exit code 1.
+ * Every COPY has a timeout (--copy-timeout, seconds; shared/db/copy.ts: postgres.js 3 never settled
+ * the stream of a failed COPY, porsager/postgres#1173) and the whole benchmark one too (--timeout,
+ * seconds); either ends the benchmark with a message and exit code 1.
  */
 import { parseArgs } from 'node:util';
 import os from 'node:os';
@@ -22,6 +21,7 @@ import { gzipSync } from 'node:zlib';
 import http from 'node:http';
 import { createSql, type Sql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/api-keys';
+import { copyIn } from '../../shared/db/copy';
 import { retentionClass } from '../../shared/ingest/sql';
 import { freePort, migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
 import { startWorker } from '../../shared/dev/wrangler';
@@ -178,37 +178,19 @@ function toCsv(batch: Row[]): string {
 
 /** One COPY of one batch, rejected when its stream has not finished after COPY_TIMEOUT_S. */
 async function copyBatch(sql: Sql, text: string, rows: number) {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `COPY of ${rows} rows into logging.system_logs did not finish within ${COPY_TIMEOUT_S} s. ` +
-              'Most likely the server refused it (a NOT NULL or CHECK constraint, a bad value): postgres.js neither ' +
-              'finishes nor fails the stream of a failed COPY and drops the error (porsager/postgres#1173). ' +
-              `Compare the COPY's columns (${COPY_COLUMNS}) with the table and insertBatch in shared/ingest/sql.ts.`,
-          ),
-        ),
+  try {
+    await copyIn(
+      sql`COPY logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class)
+          FROM STDIN WITH (FORMAT csv)`,
+      text,
       COPY_TIMEOUT_S * 1000,
     );
-  });
-  try {
-    await Promise.race([
-      (async () => {
-        const stream = await sql`
-          COPY logging.system_logs (id, service, level, message, data, correlation_id, event_type, "timestamp", retention_class)
-          FROM STDIN WITH (FORMAT csv)`.writable();
-        await new Promise<void>((resolve, reject) => {
-          stream.on('error', reject);
-          stream.on('finish', resolve);
-          stream.end(text);
-        });
-      })(),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
+  } catch (error) {
+    throw new Error(
+      `COPY of ${rows} rows into logging.system_logs failed: ${(error as Error).message}. ` +
+        `Compare the COPY's columns (${COPY_COLUMNS}) with the table and insertBatch in shared/ingest/sql.ts.`,
+      { cause: error },
+    );
   }
 }
 
