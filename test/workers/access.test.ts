@@ -42,6 +42,34 @@ describe('rate limits per key', () => {
     expect((await postIngest(logs(other, 1), { key: otherKey })).status).toBe(200);
   });
 
+  it('OTLP: 429 as a google.rpc.Status RESOURCE_EXHAUSTED with Retry-After, which the SDKs retry', async () => {
+    const service = uniqueService('otlp');
+    const { key } = await createKey(sql, { service, rateRequestsPerSecond: 1 });
+    const body = JSON.stringify({
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+          scopeLogs: [{ logRecords: [{ severityNumber: 9, body: { stringValue: 'from otel' } }] }],
+        },
+      ],
+    });
+    const send = () =>
+      exports.default.fetch(
+        new Request(`${BASE}/otlp/v1/logs`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body,
+        }),
+      );
+    expect((await send()).status).toBe(200);
+    expect((await send()).status).toBe(200);
+    const refused = await send();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await refused.json()).toMatchObject({ code: 8, message: expect.stringMatching(/requests per second/) });
+    expect(await stored(service)).toBe(2);
+  });
+
   it('refuses a batch larger than the records left in the bucket, and takes it once the bucket refills', async () => {
     const service = uniqueService('records');
     // 1,000 records/s: the burst is the largest request (8,192 OTLP records), then 1,000 a second.
