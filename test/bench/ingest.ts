@@ -23,10 +23,8 @@ import { createSql, type Sql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/api-keys';
 import { copyIn } from '../../shared/db/copy';
 import { retentionClass } from '../../shared/ingest/sql';
-import { freePort, migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
-import { startWorker } from '../../shared/dev/wrangler';
-import { startHost, type PooledHostName } from '../../shared/dev/hosts';
-import { bundleHost } from '../../shared/cli/bundle';
+import { migrate, startScratchDatabase, type Database } from '../../shared/dev/postgres';
+import { hostsOf, startBenchHost, type BenchHost } from './hosts';
 import { ownCpuSeconds, postgresCpuSeconds, treeCpuSeconds } from './cpu';
 
 const { values } = parseArgs({
@@ -61,14 +59,8 @@ for (const [name, v] of Object.entries({
   }
 }
 
-type Host = 'workers' | PooledHostName;
-const HOSTS: Host[] = values.host === 'all' ? ['workers', 'node', 'deno'] : (values.host!.split(',') as Host[]);
-for (const h of HOSTS) {
-  if (!['workers', 'node', 'deno'].includes(h)) {
-    console.error(`--host must be workers, node, deno, a comma list of them or all; got ${values.host}`);
-    process.exit(2);
-  }
-}
+type Host = BenchHost;
+const HOSTS = hostsOf(values.host!);
 
 const SERVICES = ['execution', 'risk_management', 'strategy_engine', 'data_ingestion', 'analytics', 'notification'];
 const LEVELS = ['DEBUG', 'INFO', 'INFO', 'INFO', 'WARNING', 'ERROR'];
@@ -249,12 +241,7 @@ async function main() {
     rateRequestsPerSecond: 1_000_000,
   });
   for (const name of HOSTS) {
-    const port = await freePort();
-    if (name !== 'workers') await bundleHost(name);
-    const host =
-      name === 'workers'
-        ? await startWorker({ port, databaseUrl: url, stdio: 'ignore' })
-        : await startHost(name, { port, databaseUrl: url, stdio: 'ignore' });
+    const host = await startBenchHost(name, url);
     started.hosts.push({ name, url: host.url, pid: host.child.pid!, stop: () => host.stop() });
   }
   const rows = makeRows(N);

@@ -11,10 +11,8 @@ import { parseArgs } from 'node:util';
 import { createKey } from '../../shared/db/api-keys';
 import { createSql } from '../../shared/db/client';
 import { flood, trickle } from '../../shared/dev/flood';
-import { startHost, type PooledHostName } from '../../shared/dev/hosts';
-import { freePort, startScratchDatabase } from '../../shared/dev/postgres';
-import { startWorker } from '../../shared/dev/wrangler';
-import { bundleHost } from '../../shared/cli/bundle';
+import { startScratchDatabase } from '../../shared/dev/postgres';
+import { hostsOf, startBenchHost, type BenchHost } from './hosts';
 
 const { values } = parseArgs({
   options: {
@@ -24,8 +22,7 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '600' },
   },
 });
-type Host = 'workers' | PooledHostName;
-const HOSTS: Host[] = values.host === 'all' ? ['workers', 'node', 'deno'] : (values.host!.split(',') as Host[]);
+const HOSTS = hostsOf(values.host!);
 setTimeout(() => {
   console.error(`bench:limits did not finish within ${values.timeout} s (--timeout)`);
   process.exit(1);
@@ -34,15 +31,10 @@ const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 const BURST = 8192; // the largest request (OTLP's 8,192 records) with the default settings
 
-async function measure(name: Host) {
+async function measure(name: BenchHost) {
   const db = await startScratchDatabase(`bench-limits-${name}`);
   const sql = createSql(db.url, { max: 2 });
-  const port = await freePort();
-  if (name !== 'workers') await bundleHost(name);
-  const host =
-    name === 'workers'
-      ? await startWorker({ port, databaseUrl: db.url, stdio: 'ignore' })
-      : await startHost(name, { port, databaseUrl: db.url, stdio: 'ignore' });
+  const host = await startBenchHost(name, db.url);
   try {
     const floodKey = (await createKey(sql, { service: 'flood', rateRecordsPerSecond: RATE })).key;
     const calmKey = (await createKey(sql, { service: 'calm' })).key;

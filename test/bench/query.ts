@@ -13,10 +13,8 @@ import { parseArgs } from 'node:util';
 import { createSql } from '../../shared/db/client';
 import { createKey } from '../../shared/db/api-keys';
 import { errorStats, performanceStats, searchLogs, traceEvents } from '../../shared/query/sql';
-import { freePort, startScratchDatabase } from '../../shared/dev/postgres';
-import { startWorker } from '../../shared/dev/wrangler';
-import { startHost, type PooledHostName } from '../../shared/dev/hosts';
-import { bundleHost } from '../../shared/cli/bundle';
+import { startScratchDatabase } from '../../shared/dev/postgres';
+import { hostsOf, startBenchHost, type BenchHost } from './hosts';
 
 const { values } = parseArgs({
   options: {
@@ -27,12 +25,8 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '1800' },
   },
 });
-type Host = 'workers' | PooledHostName;
-const HOSTS: Host[] = values.host === 'all' ? ['workers', 'node', 'deno'] : (values.host!.split(',') as Host[]);
-if (!HOSTS.every((h) => ['workers', 'node', 'deno'].includes(h))) {
-  console.error(`--host must be workers, node, deno, a comma list of them or all; got ${values.host}`);
-  process.exit(2);
-}
+type Host = BenchHost;
+const HOSTS = hostsOf(values.host!);
 setTimeout(() => {
   console.error(`bench:query did not finish within ${values.timeout} s (--timeout)`);
   process.exit(1);
@@ -92,12 +86,7 @@ async function main() {
     const hosts: { name: Host; url: string; stop(): Promise<void> }[] = [];
     try {
       for (const name of HOSTS) {
-        const port = await freePort();
-        if (name !== 'workers') await bundleHost(name);
-        const h =
-          name === 'workers'
-            ? await startWorker({ port, databaseUrl: db.url, stdio: 'ignore' })
-            : await startHost(name, { port, databaseUrl: db.url, stdio: 'ignore' });
+        const h = await startBenchHost(name, db.url);
         hosts.push({ name, url: h.url, stop: () => h.stop() });
       }
       const since24h = new Date(Date.now() - 86_400_000).toISOString();
