@@ -8,7 +8,9 @@
  * during the flood. Each host gets its own database, so the runs do not share buckets.
  */
 import { parseArgs } from 'node:util';
+import { ratesOf } from '../../shared/access';
 import { createKey } from '../../shared/db/api-keys';
+import { SettingsSchema } from '../../shared/env';
 import { createSql } from '../../shared/db/client';
 import { flood, trickle } from '../../shared/dev/flood';
 import { startScratchDatabase } from '../../shared/dev/postgres';
@@ -29,7 +31,11 @@ setTimeout(() => {
 }, Number(values.timeout) * 1000).unref();
 const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
-const BURST = 8192; // the largest request (OTLP's 8,192 records) with the default settings
+// The flooding key's burst as the service computes it (shared/access), with the default settings.
+const BURST = ratesOf(
+  { id: '', service: 'flood', scopes: ['ingest'], expires_at: null, rate_records_per_second: RATE, rate_requests_per_second: null, daily_quota: null },
+  SettingsSchema.parse({}),
+).recordBurst;
 
 async function measure(name: BenchHost) {
   const db = await startScratchDatabase(`bench-limits-${name}`);
