@@ -203,8 +203,16 @@ describe('keys through the API, and the audit trail', () => {
     const { id, key } = (await created.json()) as { id: string; key: string };
     expect((await postIngest(logs(service, 4), { key })).status).toBe(200);
 
-    const listed = (await (await call('GET', '/v1/keys', admin.key)).json()) as { keys: Record<string, unknown>[] };
-    expect(listed.keys.find((k) => k.id === id)).toMatchObject({ service, rate_records_per_second: 2000, daily_quota: 10, used_today: 4 });
+    // Its last use is noted after the response, so it is polled for.
+    let listed: { keys: Record<string, unknown>[] } = { keys: [] };
+    for (let i = 0; i < 40; i++) {
+      listed = (await (await call('GET', '/v1/keys', admin.key)).json()) as typeof listed;
+      if (listed.keys.find((k) => k.id === id)?.last_used_at) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const listedKey = listed.keys.find((k) => k.id === id)!;
+    expect(listedKey).toMatchObject({ service, rate_records_per_second: 2000, daily_quota: 10, used_today: 4 });
+    expect(Date.now() - Date.parse(listedKey.last_used_at as string)).toBeLessThan(60_000);
 
     const rotated = await call('POST', `/v1/keys/${id}/rotate`, admin.key, { grace_seconds: 60 });
     expect(rotated.status).toBe(200);
