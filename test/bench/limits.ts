@@ -33,7 +33,15 @@ const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 // The flooding key's burst as the service computes it (shared/access), with the default settings.
 const BURST = ratesOf(
-  { id: '', service: 'flood', scopes: ['ingest'], expires_at: null, rate_records_per_second: RATE, rate_requests_per_second: null, daily_quota: null },
+  {
+    id: '',
+    service: 'flood',
+    scopes: ['ingest'],
+    expires_at: null,
+    rate_records_per_second: RATE,
+    rate_requests_per_second: null,
+    daily_quota: null,
+  },
   SettingsSchema.parse({}),
 ).recordBurst;
 
